@@ -1,0 +1,209 @@
+"""The `newscorpus` command: parses options, calls the library, formats results, maps errors to exit codes.
+
+Exit codes: 0 success (validate: no error), 1 errors found or input refused, 2 could not run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import NewsCorpusError, Refused
+from .findings import CHECKS, checks_markdown, resolve_ids, to_json
+
+
+def _root(path: str | None) -> Path:
+    from .contract import find_root
+
+    return find_root(path)
+
+
+def _print_findings(findings, err: bool = False) -> None:
+    for f in findings:
+        click.echo(f.line(), err=err)
+
+
+class CorpusGroup(click.Group):
+    """Maps library errors to one line on stderr and an exit code; a traceback only with NEWSCORPUS_DEBUG=1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Refused as exc:
+            _print_findings(exc.findings, err=True)
+            click.echo(f"newscorpus: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except NewsCorpusError as exc:
+            click.echo(f"newscorpus: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("newscorpus: interrupted; nothing half-written was kept", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # a bug: say so in one line, keep the traceback for whoever debugs it
+            if os.environ.get("NEWSCORPUS_DEBUG"):
+                raise
+            click.echo(f"newscorpus: internal error ({type(exc).__name__}: {exc}); rerun with NEWSCORPUS_DEBUG=1 and report it", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=CorpusGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="newscorpus")
+def main():
+    """newscorpus: validate, import, inspect, sync and release the annotated news corpus.
+
+    \b
+    Example:
+      newscorpus validate && newscorpus stats
+    """
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--select", multiple=True, help="Only these check ids (comma-separated or repeated).")
+@click.option("--ignore", multiple=True, help="Leave out these check ids (comma-separated or repeated).")
+def validate(path, fmt, select, ignore):
+    """Check the corpus: schema, integrity, consistency, corpus level. Exit 0 valid, 1 errors, 2 could not run.
+
+    \b
+    Example:
+      newscorpus validate
+      newscorpus validate --format json --select span-text-mismatch,id-duplicate
+    """
+    from .validate import validate_corpus
+
+    try:
+        sel, ign = resolve_ids(select), resolve_ids(ignore)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    root = _root(path)
+    report = validate_corpus(root, select=sel, ignore=ign)
+    summary = {"errors": len(report.errors), "warnings": len(report.warnings), "records": report.counts, "valid": report.ok}
+    if fmt == "json":
+        click.echo(json.dumps({"summary": summary, "findings": json.loads(to_json(report.findings))}, ensure_ascii=False, indent=1))
+    else:
+        _print_findings(report.findings)
+        rows = ", ".join(f"{t} {n}" for t, n in report.counts.items())
+        verdict = "valid" if report.ok else "INVALID"
+        click.echo(f"{verdict}: {summary['errors']} error(s), {summary['warnings']} warning(s); records read: {rows}")
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command(name="import")
+@click.argument("table", type=click.Choice(["articles", "entities", "events", "claims"]))
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--path", "path", type=click.Path(file_okay=False), help="Corpus root (default: here or above).")
+@click.option("--dry-run", is_flag=True, help="Check and report, write nothing.")
+def import_(table, file, path, dry_run):
+    """Validate JSONL records and merge them by id into TABLE, atomically: all or nothing.
+
+    \b
+    Example:
+      newscorpus import articles imports/kz-csto-putin-2022-01-10/articles.jsonl
+      newscorpus import entities imports/kz-csto-putin-2022-01-10/entities.jsonl
+    """
+    from .importer import import_file
+
+    result = import_file(_root(path), table, Path(file), dry_run=dry_run)
+    click.echo(result.summary() + (" (dry run: nothing written)" if dry_run else ""))
+
+
+@main.command()
+@click.argument("table", required=False, type=click.Choice(["articles", "entities", "events", "claims"]))
+@click.option("--file", "file", type=click.Path(dir_okay=False, exists=True), help="Export this Parquet file instead (git textconv).")
+@click.option("--article", help="Only the records of this article.")
+@click.option("--path", "path", type=click.Path(file_okay=False), help="Corpus root (default: here or above).")
+def export(table, file, article, path):
+    """Write a table as JSONL to stdout, sorted by id.
+
+    \b
+    Example:
+      newscorpus export entities --article kz-csto-putin-2022-01-10 > entities.jsonl
+      git config diff.parquet.textconv "newscorpus export --file"
+    """
+    from .export import export_file, export_table
+
+    if file:
+        lines = export_file(Path(file))
+    elif table:
+        where = {("id" if table == "articles" else "article_id"): article} if article else None
+        lines = export_table(_root(path), table, where=where)
+    else:
+        raise click.UsageError("give a TABLE or --file")
+    for line in lines:
+        click.echo(line)
+
+
+@main.command()
+@click.argument("article_id")
+@click.option("--status", type=click.Choice(["gold", "candidate", "all"]), default="gold", show_default=True)
+@click.option("--path", "path", type=click.Path(file_okay=False), help="Corpus root (default: here or above).")
+def show(article_id, status, path):
+    """Show an article with its entities, events and claims highlighted.
+
+    \b
+    Example:
+      newscorpus show kz-csto-putin-2022-01-10
+    """
+    from rich.console import Console
+
+    from .show import load_article, render
+
+    doc = load_article(_root(path), article_id, None if status == "all" else status)
+    Console(highlight=False, soft_wrap=False).print(render(doc))
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--status", type=click.Choice(["gold", "candidate"]), default="gold", show_default=True)
+@click.option("--path", "path", type=click.Path(file_okay=False), help="Corpus root (default: here or above).")
+def stats(fmt, status, path):
+    """The corpus in figures: articles, entities, mentions, events, claims, by label.
+
+    \b
+    Example:
+      newscorpus stats --format json
+    """
+    from .stats import corpus_stats, format_stats
+
+    s = corpus_stats(_root(path), status=status)
+    if fmt == "json":
+        click.echo(json.dumps(s, ensure_ascii=False, indent=1))
+    else:
+        for line in format_stats(s):
+            click.echo(line)
+
+
+@main.command()
+@click.option("--markdown", is_flag=True, help="Print the docs/checks.md table.")
+def checks(markdown):
+    """List the validator's check ids with level, severity and meaning.
+
+    \b
+    Example:
+      newscorpus checks --markdown > docs/checks.md
+    """
+    if markdown:
+        click.echo(checks_markdown(), nl=False)
+        return
+    for c in CHECKS.values():
+        click.echo(f"{c.id:32} L{c.level} {c.severity:7} {c.meaning}")
+
+
+def _register_optional_groups() -> None:
+    from .studio.cli import studio
+    from .release.cli import release
+
+    main.add_command(studio)
+    main.add_command(release)
+
+
+if __name__ == "__main__":
+    main()

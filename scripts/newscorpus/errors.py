@@ -1,0 +1,37 @@
+"""The exceptions the library raises. The CLI maps each to an exit code and a one-line message."""
+
+
+class NewsCorpusError(Exception):
+    """Base of every error the library raises on purpose. Its message is one line for a person."""
+
+    exit_code = 2
+
+
+class CorpusNotFound(NewsCorpusError):
+    """No corpus root (a folder with schema/ontology.json) where one was expected: point PATH at one."""
+
+
+class SchemaError(NewsCorpusError):
+    """The contract in schema/ itself is broken: fix the schema before anything else."""
+
+
+class InputError(NewsCorpusError):
+    """The input given to a command is malformed (bad JSONL, unknown table, bad option): fix the input."""
+
+
+class StorageError(NewsCorpusError):
+    """A stored table cannot be read or written (corrupt Parquet, wrong schema, locked): see the message."""
+
+
+class Refused(NewsCorpusError):
+    """The operation was refused because it would store invalid data; `findings` says why. Nothing changed."""
+
+    exit_code = 1
+
+    def __init__(self, message, findings=()):
+        super().__init__(message)
+        self.findings = list(findings)
+
+
+class RemoteError(NewsCorpusError):
+    """A remote service (Label Studio, the Hub) refused or failed: see the message."""

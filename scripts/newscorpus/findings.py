@@ -1,0 +1,134 @@
+"""Findings are data: a stable check id, a severity, a level, the table, the record, the field, a message.
+
+CHECKS is the registry of every check id with its level, severity and documented meaning; docs/checks.md
+is generated from it and a test keeps the two equal. Ids never change once released; a renamed id stays
+in ALIASES.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+ERROR, WARNING = "error", "warning"
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    level: int
+    severity: str
+    meaning: str
+
+
+_CHECKS = [
+    # level 1: schema (the columnar engine and the per-record fallback use the same ids)
+    Check("table-unreadable", 1, ERROR, "A table file cannot be read as Parquet, or its columns or types are not those the schema derives."),
+    Check("schema-structure", 1, ERROR, "A record has a missing or unexpected field, or a value of the wrong JSON type."),
+    Check("schema-null", 1, ERROR, "A field that the schema does not allow to be null is null."),
+    Check("schema-enum", 1, ERROR, "A value is not one of the values the schema or the ontology allows (a label, a split, a status)."),
+    Check("schema-pattern", 1, ERROR, "A string does not match the pattern of its field (ids, language tags, dates, Wikidata ids)."),
+    Check("schema-length", 1, ERROR, "A string is shorter or longer than its field allows (minLength, maxLength, in code points)."),
+    Check("schema-range", 1, ERROR, "A number is below the minimum or above the maximum of its field."),
+    Check("schema-items", 1, ERROR, "A list has fewer or more items than its field allows (minItems, maxItems)."),
+    Check("schema-other", 1, ERROR, "A record fails a JSON Schema keyword that the columnar engine does not compile; checked per record."),
+    # level 2: integrity
+    Check("id-duplicate", 2, ERROR, "An id is used twice within its kind (articles, entities, mentions, events, claims) across the corpus."),
+    Check("article-ref-unresolved", 2, ERROR, "An annotation names an article_id that is not in the corpus."),
+    Check("entity-ref-unresolved", 2, ERROR, "An event argument or a claimer names an entity_id that does not exist."),
+    Check("mention-ref-unresolved", 2, ERROR, "An event argument or a claimer names a mention_id that does not exist."),
+    Check("mention-entity-mismatch", 2, ERROR, "A mention_id is cited with an entity_id that the mention does not belong to."),
+    Check("event-ref-unresolved", 2, ERROR, "A claim's event_ids names an event that does not exist."),
+    Check("reference-cross-article", 2, ERROR, "An annotation refers to an entity, mention or event of another article."),
+    Check("reference-status-mismatch", 2, ERROR, "An annotation refers to a row of another status or annotator (a gold event citing a candidate entity), which a release could not resolve."),
+    Check("span-out-of-bounds", 2, ERROR, "A span ends past the end of its article's text."),
+    Check("span-reversed", 2, ERROR, "A span's start is not before its end."),
+    Check("span-text-mismatch", 2, ERROR, "A span's text is not article.text[start:end] (code points)."),
+    Check("span-whitespace-edge", 2, ERROR, "A span starts or ends with white space."),
+    Check("text-sha256-mismatch", 2, ERROR, "An article's text_sha256 is not the SHA-256 of its UTF-8 text."),
+    Check("text-not-normalized", 2, ERROR, "An article's text is not in Unicode NFC or has \\r line breaks."),
+    # level 3: consistency
+    Check("event-role-not-allowed", 3, ERROR, "An event argument has a role that the ontology does not give to the event's type."),
+    Check("event-argument-type-not-allowed", 3, ERROR, "An event argument is filled by an entity whose type the ontology does not allow for that role."),
+    Check("span-multiple-entities", 3, ERROR, "The same span is a mention of two entity clusters in one annotator's version of an article."),
+    Check("wikidata-multiple-clusters", 3, ERROR, "Two entity clusters of one annotator's version of an article share a Wikidata id."),
+    Check("wikidata-type-conflict", 3, ERROR, "One Wikidata id is given entities of different types across the corpus."),
+    Check("claimer-type-not-allowed", 3, ERROR, "A claimer is an entity whose type is not one of the ontology's claimer_types."),
+    Check("claim-claimer-inconsistent", 3, ERROR, "A claim by the author (by_author) also names a claimer, or a cue, or a quote type other than none."),
+    Check("annotation-duplicate", 3, ERROR, "Two annotations of one annotator's version are the same: same event type and trigger, same claim span, same mention twice."),
+    # level 4: corpus
+    Check("article-split-leak", 4, ERROR, "The same or near-same article text (case, white space and punctuation aside) is in two splits."),
+    Check("article-duplicate-text", 4, WARNING, "The same or near-same article text is stored twice within one split."),
+    Check("article-unannotated", 4, WARNING, "An article has no gold annotation yet."),
+    Check("license-unknown", 4, WARNING, "An article's license is unknown: it cannot be redistributed until it is cleared."),
+]
+CHECKS = {c.id: c for c in _CHECKS}
+ALIASES: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    table: str
+    record: str | None
+    field: str | None
+    message: str
+    file: str | None = None
+
+    @property
+    def severity(self) -> str:
+        return CHECKS[self.check].severity
+
+    @property
+    def level(self) -> int:
+        return CHECKS[self.check].level
+
+    def as_dict(self) -> dict:
+        return {"check": self.check, "severity": self.severity, "level": self.level, **asdict(self)}
+
+    def line(self) -> str:
+        where = self.file or self.table
+        if self.record is not None:
+            where += f" [{self.record}]"
+        if self.field:
+            where += f" {self.field}"
+        return f"{where}: {self.severity} L{self.level} {self.check}: {self.message}"
+
+    def key(self) -> tuple:
+        return (self.check, self.table, self.record, self.field)
+
+
+def resolve_ids(ids) -> set[str]:
+    """Check ids given on the command line (aliases allowed); ValueError naming an unknown one."""
+    out = set()
+    for raw in ids:
+        for cid in filter(None, (x.strip() for x in raw.split(","))):
+            cid = ALIASES.get(cid, cid)
+            if cid not in CHECKS:
+                raise ValueError(f"unknown check id {cid!r} (see `newscorpus checks`)")
+            out.add(cid)
+    return out
+
+
+def sort_findings(findings):
+    return sorted(findings, key=lambda f: (f.level, f.table, f.record or "", f.field or "", f.check, f.message))
+
+
+def to_json(findings) -> str:
+    return json.dumps([f.as_dict() for f in findings], ensure_ascii=False, indent=1)
+
+
+def checks_markdown() -> str:
+    lines = [
+        "# Validator checks",
+        "",
+        "Generated from `scripts/newscorpus/findings.py` by `newscorpus checks --markdown`; do not edit by hand.",
+        "Levels gate each other: a record that fails level 1 is not checked at levels 2 to 4.",
+        "Each check id has a minimal failing case under `tests/cases/<check-id>/`.",
+        "",
+        "| check id | level | severity | meaning |",
+        "| --- | --- | --- | --- |",
+    ]
+    for c in _CHECKS:
+        lines.append(f"| `{c.id}` | {c.level} | {c.severity} | {c.meaning.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"

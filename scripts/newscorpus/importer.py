@@ -1,0 +1,128 @@
+"""`newscorpus import`: JSONL records validated, merged by id into a table, written atomically.
+
+An import is all or nothing: if any record fails its schema, or the merged corpus would have an error
+that the stored corpus does not have, nothing is written and the findings say why.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import storage
+from .contract import TABLES, Contract, load_contract
+from .errors import InputError, Refused
+from .findings import Finding
+from .schemacheck import record_findings
+from .validate import check_tables, has_errors
+
+
+@dataclass
+class MergeResult:
+    table: str
+    added: list
+    updated: list
+    unchanged: int
+    written: bool
+
+    def summary(self) -> str:
+        return f"{self.table}: {len(self.added)} added, {len(self.updated)} updated, {self.unchanged} unchanged"
+
+
+def read_jsonl(path: Path) -> list[tuple[int, object]]:
+    """(line number, parsed value) for each non-blank line; InputError naming file and line otherwise."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(f"{path}:{line}: not UTF-8 ({exc.reason})") from None
+    if text.startswith("\ufeff"):
+        raise InputError(f"{path}:1: starts with a byte order mark; save it as UTF-8 without BOM")
+    out = []
+    for n, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            out.append((n, json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{n}: invalid JSON: {exc.msg} at column {exc.colno}") from None
+    return out
+
+
+def records_to_table(records: list, table: str, contract: Contract) -> pa.Table:
+    return pa.Table.from_pylist(records, schema=contract.arrow_schema(table))
+
+
+def check_records(records: list[tuple[int, object]], table: str, contract: Contract, source: str) -> list[Finding]:
+    """Schema findings for JSON records, and ids repeated within the input."""
+    validator = contract.validators[table]
+    findings, seen = [], {}
+    for line, rec in records:
+        rid = rec.get("id") if isinstance(rec, dict) and isinstance(rec.get("id"), str) else f"line {line}"
+        findings += record_findings(validator, table, rec, rid, f"{source}:{line}")
+        if isinstance(rec, dict) and isinstance(rec.get("id"), str):
+            if rec["id"] in seen:
+                findings.append(Finding("id-duplicate", table, rec["id"], "id", f"also on line {seen[rec['id']]} of the input", f"{source}:{line}"))
+            seen[rec["id"]] = line
+    return findings
+
+
+def merge(current: pa.Table, incoming: pa.Table) -> tuple[pa.Table, list, list, int]:
+    """Rows of `incoming` replace rows of `current` with the same id; the others are added."""
+    inc_ids = incoming["id"]
+    keep = current.filter(pc.invert(pc.is_in(current["id"], value_set=inc_ids.combine_chunks())))
+    replaced = current.filter(pc.is_in(current["id"], value_set=inc_ids.combine_chunks()))
+    old = {r["id"]: r for r in replaced.to_pylist()}
+    added, updated, same = [], [], 0
+    for r in incoming.to_pylist():
+        if r["id"] not in old:
+            added.append(r["id"])
+        elif old[r["id"]] != r:
+            updated.append(r["id"])
+        else:
+            same += 1
+    merged = pa.concat_tables([keep, incoming.cast(current.schema)]) if keep.num_rows else incoming.cast(current.schema)
+    return merged, added, updated, same
+
+
+def apply_changes(root: Path, changes: dict, contract: Contract, dry_run: bool = False) -> list[Finding]:
+    """Validate the corpus with `changes` (table -> full new table) applied; write them if that adds no
+    error the stored corpus does not already have. Returns the new corpus' findings. Raises Refused."""
+    current = storage.all_tables(root, contract)
+    before = {f.key() for f in check_tables(contract, current).errors}
+    after = check_tables(contract, {**current, **changes})
+    new_errors = [f for f in after.errors if f.key() not in before]
+    if new_errors:
+        raise Refused(f"refused: the change would add {len(new_errors)} error(s); nothing was written", new_errors)
+    if not dry_run:
+        storage.write_tables(root, changes, contract)
+    return after.findings
+
+
+def import_file(root: Path, table: str, path: Path, dry_run: bool = False) -> MergeResult:
+    root = Path(root)
+    if table not in TABLES:
+        raise InputError(f"unknown table {table!r}; tables are {', '.join(TABLES)}")
+    contract = load_contract(root)
+    records = read_jsonl(path)
+    if not records:
+        raise InputError(f"{path}: no records")
+    findings = check_records(records, table, contract, str(path))
+    if findings:
+        raise Refused(f"{path}: {len(findings)} record finding(s); nothing was imported", findings)
+    incoming = records_to_table([r for _, r in records], table, contract)
+    with storage.corpus_lock(root):
+        current = storage.read_table(root, table, contract)
+        merged, added, updated, same = merge(current, incoming)
+        written = bool(added or updated) and not dry_run
+        if added or updated:
+            apply_changes(root, {table: merged}, contract, dry_run=dry_run)
+    return MergeResult(table, added, updated, same, written)

@@ -1,0 +1,209 @@
+"""A columnar JSON Schema engine: each table's resolved JSON Schema compiled into checks over Arrow arrays.
+
+Types, required fields and additionalProperties are guaranteed by the Arrow schema the table is read
+with (storage.conform); what is left (null, enum, const, pattern, minLength/maxLength, minimum/maximum,
+minItems/maxItems, nested objects and arrays of objects) is checked with pyarrow compute over whole
+columns, nested values flattened with their parent row kept. Keywords it does not compile are listed in
+`fallback_keywords` and checked per record with `jsonschema`, on those records only.
+
+The same check ids are used for JSON input (`record_findings`), so that an import and a stored table
+report a problem the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .contract import _allows_null, _non_null
+from .findings import Finding
+
+# keywords with no run-time meaning here, or guaranteed by the Arrow schema
+_STRUCTURAL = {"type", "properties", "required", "additionalProperties", "items", "anyOf",
+               "description", "title", "x-ontology", "$comment", "examples", "default"}
+_COMPILED = {"enum", "const", "pattern", "minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems"}
+_KEYWORD_CHECK = {
+    "enum": "schema-enum", "const": "schema-enum", "pattern": "schema-pattern",
+    "minLength": "schema-length", "maxLength": "schema-length",
+    "minimum": "schema-range", "maximum": "schema-range", "exclusiveMinimum": "schema-range", "exclusiveMaximum": "schema-range",
+    "minItems": "schema-items", "maxItems": "schema-items",
+    "type": "schema-structure", "required": "schema-structure", "additionalProperties": "schema-structure",
+}
+
+
+@dataclass
+class Level:
+    """Values at one depth of the schema: `values` (an Arrow array), the top-level row of each value, and the
+    path of each value as a format string plus the list positions that fill it."""
+
+    values: pa.Array
+    rows: np.ndarray
+    path: str
+    positions: tuple = ()  # one int array per [] in path
+
+
+@dataclass
+class CompiledTable:
+    table: str
+    schema: dict
+    fallback_keywords: set = field(default_factory=set)
+
+    def check(self, data: pa.Table, ids: list | None = None) -> tuple[list[Finding], np.ndarray]:
+        """Findings for `data` (already conformed to the Arrow schema) and a boolean mask of the rows
+        that failed level 1."""
+        bad = np.zeros(data.num_rows, dtype=bool)
+        findings: list[Finding] = []
+        ids = ids if ids is not None else _ids(data)
+        root_props = self.schema["properties"]
+        for name, node in root_props.items():
+            col = data.column(name)
+            values = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+            level = Level(values, np.arange(data.num_rows), name)
+            for rows, path, check, message in _walk(node, level):
+                bad[rows] = True
+                for r, p in zip(rows.tolist(), path):
+                    findings.append(Finding(check, self.table, ids[r], p, message))
+        if self.fallback_keywords:
+            findings.extend(self._fallback(data, ids, bad))
+        return findings, bad
+
+    def _fallback(self, data: pa.Table, ids, bad) -> list[Finding]:
+        from jsonschema import Draft202012Validator
+
+        validator = Draft202012Validator(self.schema)
+        out = []
+        for i, record in enumerate(data.to_pylist()):
+            for err in validator.iter_errors(record):
+                if err.validator in self.fallback_keywords:
+                    bad[i] = True
+                    out.append(Finding("schema-other", self.table, ids[i], _json_path(err.absolute_path), f"{err.validator}: {err.message}"))
+        return out
+
+
+def compile_table(table: str, schema: dict) -> CompiledTable:
+    compiled = CompiledTable(table, schema)
+    _collect_fallback(schema, compiled.fallback_keywords)
+    return compiled
+
+
+def _collect_fallback(node: dict, out: set) -> None:
+    for key, value in node.items():
+        if key not in _STRUCTURAL and key not in _COMPILED:
+            out.add(key)
+    for child in node.get("properties", {}).values():
+        _collect_fallback(child, out)
+    if isinstance(node.get("items"), dict):
+        _collect_fallback(node["items"], out)
+    for alt in node.get("anyOf", ()):
+        if alt.get("type") != "null":
+            _collect_fallback(alt, out)
+    if "anyOf" in node and len([a for a in node["anyOf"] if a.get("type") != "null"]) != 1:
+        out.add("anyOf")
+
+
+def _ids(data: pa.Table) -> list:
+    return data.column("id").to_pylist() if "id" in data.column_names else [str(i) for i in range(data.num_rows)]
+
+
+def _paths(level: Level, mask: np.ndarray) -> list[str]:
+    if not level.positions:
+        return [level.path] * int(mask.sum())
+    cols = [p[mask] for p in level.positions]
+    template = level.path.replace("{", "{{").replace("}", "}}").replace("[]", "[{}]")
+    return [template.format(*vals) for vals in zip(*(c.tolist() for c in cols))]
+
+
+def _emit(level: Level, failing, check: str, message: str):
+    mask = np.asarray(failing.to_numpy(zero_copy_only=False) if hasattr(failing, "to_numpy") else failing, dtype=bool)
+    if mask.any():
+        yield level.rows[mask], _paths(level, mask), check, message
+
+
+def _walk(node: dict, level: Level):
+    values = level.values
+    if not _allows_null(node) and values.null_count:
+        yield from _emit(level, values.is_null(), "schema-null", "is null, which the schema does not allow")
+    if values.null_count:
+        keep = values.is_valid()
+        mask = keep.to_numpy(zero_copy_only=False)
+        level = Level(values.filter(keep), level.rows[mask], level.path, tuple(p[mask] for p in level.positions))
+        values = level.values
+    if len(values) == 0:
+        return
+    node = _non_null(node)
+    yield from _scalar_checks(node, level)
+    if node.get("type") == "object" or "properties" in node:
+        for i, (name, child) in enumerate(node["properties"].items()):
+            child_values = values.field(i)
+            yield from _walk(child, Level(child_values, level.rows, f"{level.path}.{name}", level.positions))
+    elif node.get("type") == "array":
+        lengths = pc.list_value_length(values)
+        if "minItems" in node:
+            yield from _emit(level, pc.less(lengths, node["minItems"]), "schema-items", f"has fewer than {node['minItems']} item(s)")
+        if "maxItems" in node:
+            yield from _emit(level, pc.greater(lengths, node["maxItems"]), "schema-items", f"has more than {node['maxItems']} item(s)")
+        flat = values.flatten()
+        if len(flat):
+            parents = pc.list_parent_indices(values).to_numpy()
+            offsets = values.offsets.to_numpy()
+            pos = (np.arange(len(flat)) + offsets[0]) - offsets[parents]
+            child_level = Level(flat, level.rows[parents], f"{level.path}[]", (*(p[parents] for p in level.positions), pos))
+            yield from _walk(node["items"], child_level)
+
+
+def _scalar_checks(node: dict, level: Level):
+    values = level.values
+    if "enum" in node:
+        allowed = [v for v in node["enum"] if v is not None]
+        yield from _emit(level, pc.invert(pc.is_in(values, value_set=pa.array(allowed, values.type))), "schema-enum",
+                         f"is not one of {', '.join(map(str, allowed))}" if len(allowed) <= 12 else f"is not one of the {len(allowed)} allowed values")
+    if "const" in node:
+        yield from _emit(level, pc.not_equal(values, pa.scalar(node["const"], values.type)), "schema-enum", f"is not {node['const']!r}")
+    if "pattern" in node:
+        yield from _emit(level, pc.invert(pc.match_substring_regex(values, node["pattern"])), "schema-pattern", f"does not match {node['pattern']}")
+    if "minLength" in node or "maxLength" in node:
+        length = pc.utf8_length(values)
+        if "minLength" in node:
+            yield from _emit(level, pc.less(length, node["minLength"]), "schema-length", f"is shorter than {node['minLength']} character(s)")
+        if "maxLength" in node:
+            yield from _emit(level, pc.greater(length, node["maxLength"]), "schema-length", f"is longer than {node['maxLength']} characters")
+    if "minimum" in node:
+        yield from _emit(level, pc.less(values, node["minimum"]), "schema-range", f"is less than {node['minimum']}")
+    if "maximum" in node:
+        yield from _emit(level, pc.greater(values, node["maximum"]), "schema-range", f"is greater than {node['maximum']}")
+
+
+# --- JSON records (imports): jsonschema, with the same check ids -------------------------------------
+
+def _json_path(parts) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def record_findings(validator, table: str, record, record_id: str | None, file: str | None = None) -> list[Finding]:
+    """Findings for one JSON record, with the check ids the columnar engine uses."""
+    out = []
+    for err in sorted(validator.iter_errors(record), key=lambda e: list(map(str, e.absolute_path))):
+        keyword = err.validator
+        check = _KEYWORD_CHECK.get(keyword, "schema-other")
+        if keyword == "type" and err.instance is None:
+            check = "schema-null"
+        if keyword == "anyOf":
+            check = "schema-null" if err.instance is None else "schema-structure"
+        message = err.message if len(err.message) <= 200 else err.message[:200] + "..."
+        out.append(Finding(check, table, record_id, _json_path(err.absolute_path) or None, message, file))
+    return out
+
+
+def describe_fallback(compiled: dict) -> dict:
+    """table -> sorted keywords checked per record (for `newscorpus checks`)."""
+    return {t: sorted(c.fallback_keywords) for t, c in compiled.items()}
+
+
+__all__ = ["compile_table", "record_findings", "describe_fallback", "CompiledTable", "json"]

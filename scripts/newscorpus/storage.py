@@ -1,0 +1,182 @@
+"""Reading and writing the corpus tables as Parquet: atomic, deterministic, one writer at a time.
+
+A table is either one file (corpus/articles.parquet) or a folder of shards (corpus/articles/*.parquet),
+read as one table. Writes go to a temporary file in the same folder, are fsynced, then renamed over the
+old file, so a reader sees the old table or the new one, never half of one. The same rows give the same
+bytes: rows are sorted by id and the writer options are fixed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .contract import SCHEMA_VERSION_KEY, TABLES, Contract, table_location
+from .errors import StorageError
+
+WRITE_OPTIONS = dict(
+    compression="zstd",
+    compression_level=3,
+    use_dictionary=True,
+    write_statistics=True,
+    data_page_size=1 << 20,
+    row_group_size=64 * 1024,
+)
+LOCK_NAME = ".newscorpus.lock"
+
+
+def table_files(root: Path, table: str) -> list[Path]:
+    """The Parquet files of a table: the single file, or the shards of its folder, sorted; [] if none."""
+    base = table_location(root, table)
+    single = base.with_suffix(".parquet")
+    shards = sorted(base.glob("*.parquet")) if base.is_dir() else []
+    if single.is_file() and shards:
+        raise StorageError(f"{single}: table {table} is stored both as a file and as the folder {base}/; keep one")
+    return [single] if single.is_file() else shards
+
+
+def read_file(path: Path, schema: pa.Schema | None = None) -> pa.Table:
+    """One Parquet file; StorageError (naming the file) if it is unreadable or not of `schema`."""
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise StorageError(f"{path}: unreadable Parquet: {str(exc).splitlines()[0]}") from None
+    if schema is not None:
+        table = conform(table, schema, str(path))
+    return table
+
+
+def conform(table: pa.Table, schema: pa.Schema, where: str) -> pa.Table:
+    """`table` with exactly the columns and types of `schema`, or StorageError saying what differs."""
+    names = table.schema.names
+    missing = [n for n in schema.names if n not in names]
+    extra = [n for n in names if n not in schema.names]
+    if missing or extra:
+        parts = ([f"missing column(s) {', '.join(missing)}"] if missing else []) + (
+            [f"unexpected column(s) {', '.join(extra)}"] if extra else []
+        )
+        raise StorageError(f"{where}: {'; '.join(parts)}")
+    for field in schema:
+        have = table.schema.field(field.name).type
+        if not have.equals(field.type, check_metadata=False) and not _same_shape(have, field.type):
+            raise StorageError(f"{where}: column {field.name} is {have}, the schema wants {field.type}")
+    table = table.select(schema.names)
+    try:
+        return table.cast(schema)
+    except (pa.ArrowException, ValueError) as exc:
+        raise StorageError(f"{where}: cannot read as the schema wants: {str(exc).splitlines()[0]}") from None
+
+
+def _same_shape(a: pa.DataType, b: pa.DataType) -> bool:
+    """Equal but for nullability of nested fields (Parquet round trips keep it; other writers may not)."""
+    if pa.types.is_struct(a) and pa.types.is_struct(b):
+        return [f.name for f in a] == [f.name for f in b] and all(_same_shape(x.type, y.type) for x, y in zip(a, b))
+    if pa.types.is_list(a) and pa.types.is_list(b):
+        return _same_shape(a.value_type, b.value_type)
+    return a.equals(b)
+
+
+def read_table(root: Path, table: str, contract: Contract) -> pa.Table:
+    """The whole table as one Arrow table of the contract's schema (empty if not stored yet)."""
+    schema = contract.arrow_schema(table)
+    files = table_files(root, table)
+    if not files:
+        return schema.empty_table()
+    parts = [read_file(p, schema) for p in files]
+    return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+
+
+def write_table(root: Path, table: str, data: pa.Table, contract: Contract) -> Path:
+    """Write the table atomically to its single file, sorted by id. Returns the path written."""
+    return write_tables(root, {table: data}, contract)[table]
+
+
+def write_tables(root: Path, tables: dict, contract: Contract) -> dict:
+    """Write several tables: every temporary file first, then the renames, so a failure in the
+    preparation changes nothing stored. The caller holds the corpus lock."""
+    prepared = []
+    try:
+        for name, data in tables.items():
+            files = table_files(root, name)
+            target = table_location(root, name).with_suffix(".parquet")
+            if files and files != [target]:
+                raise StorageError(f"{files[0].parent}: table {name} is sharded; sharded writes are not supported yet")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            _write_parquet(tmp, _sorted(data.cast(contract.arrow_schema(name))))
+            prepared.append((tmp, target))
+    except BaseException:
+        for tmp, _ in prepared:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, target in prepared:
+        os.replace(tmp, target)
+    if prepared:
+        _fsync_dir(prepared[0][1].parent)
+    return {name: target for name, (_, target) in zip(tables, prepared)}
+
+
+def _sorted(data: pa.Table) -> pa.Table:
+    if data.num_rows == 0:
+        return data
+    return data.sort_by([("id", "ascending")])
+
+
+def _write_parquet(path: Path, data: pa.Table) -> None:
+    try:
+        with open(path, "wb") as fh:
+            pq.write_table(data, fh, **WRITE_OPTIONS)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise StorageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def corpus_lock(root: Path, wait: float = 30.0):
+    """Exclusive lock of the corpus for writers. A lock held by a killed process is released by the
+    kernel with its file descriptor, so it never needs cleaning up by hand."""
+    path = root / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise StorageError(f"{path}: another newscorpus process is writing this corpus; try again when it is done") from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)
+
+
+def schema_version_of(path: Path) -> str | None:
+    meta = pq.read_schema(path).metadata or {}
+    value = meta.get(SCHEMA_VERSION_KEY)
+    return value.decode() if value else None
+
+
+def all_tables(root: Path, contract: Contract) -> dict:
+    return {t: read_table(root, t, contract) for t in TABLES}
