@@ -66,6 +66,16 @@ CHECKS = {c.id: c for c in _CHECKS}
 ALIASES: dict[str, str] = {}
 
 
+def register(*checks: Check) -> None:
+    """Add the checks of another job (the Label Studio converter's, level 0: conversion) to the registry."""
+    for c in checks:
+        if c.id in CHECKS and CHECKS[c.id] != c:
+            raise ValueError(f"check id {c.id} registered twice with different meanings")
+        CHECKS[c.id] = c
+        if c not in _CHECKS:
+            _CHECKS.append(c)
+
+
 @dataclass(frozen=True)
 class Finding:
     check: str

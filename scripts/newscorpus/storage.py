@@ -45,7 +45,7 @@ def table_files(root: Path, table: str) -> list[Path]:
 def read_file(path: Path, schema: pa.Schema | None = None) -> pa.Table:
     """One Parquet file; StorageError (naming the file) if it is unreadable or not of `schema`."""
     try:
-        table = pq.read_table(path)
+        table = pq.ParquetFile(path).read()
     except (OSError, pa.ArrowException) as exc:
         raise StorageError(f"{path}: unreadable Parquet: {str(exc).splitlines()[0]}") from None
     if schema is not None:
@@ -69,9 +69,23 @@ def conform(table: pa.Table, schema: pa.Schema, where: str) -> pa.Table:
             raise StorageError(f"{where}: column {field.name} is {have}, the schema wants {field.type}")
     table = table.select(schema.names)
     try:
-        return table.cast(schema)
+        return table.cast(relaxed(schema))
     except (pa.ArrowException, ValueError) as exc:
         raise StorageError(f"{where}: cannot read as the schema wants: {str(exc).splitlines()[0]}") from None
+
+
+def relaxed(schema: pa.Schema) -> pa.Schema:
+    """`schema` with every field, nested ones too, nullable: stored nulls are read, and reported by the
+    validator (schema-null) record by record instead of failing the whole table."""
+
+    def loosen(t: pa.DataType) -> pa.DataType:
+        if pa.types.is_struct(t):
+            return pa.struct([pa.field(f.name, loosen(f.type), nullable=True) for f in t])
+        if pa.types.is_list(t):
+            return pa.list_(pa.field(t.value_field.name, loosen(t.value_type), nullable=True))
+        return t
+
+    return pa.schema([pa.field(f.name, loosen(f.type), nullable=True) for f in schema], metadata=schema.metadata)
 
 
 def _same_shape(a: pa.DataType, b: pa.DataType) -> bool:
@@ -88,7 +102,7 @@ def read_table(root: Path, table: str, contract: Contract) -> pa.Table:
     schema = contract.arrow_schema(table)
     files = table_files(root, table)
     if not files:
-        return schema.empty_table()
+        return relaxed(schema).empty_table()
     parts = [read_file(p, schema) for p in files]
     return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
 

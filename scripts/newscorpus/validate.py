@@ -72,13 +72,14 @@ def _select(findings, select, ignore):
 def check_tables(contract: Contract, tables: dict) -> Report:
     """All checks over in-memory tables (already of the contract's Arrow schemas)."""
     findings: list[Finding] = []
-    clean = {}
+    clean, excluded = {}, {}
     for table in TABLES:
         data = tables[table]
         found, bad = compile_table(table, contract.schemas[table]).check(data)
         findings += found
         clean[table] = data.filter(pa.array(~bad)) if bad.any() else data
-    c = Corpus(contract, clean)
+        excluded[table] = data.filter(pa.array(bad)) if bad.any() else data.slice(0, 0)
+    c = Corpus(contract, clean, excluded)
     for check in (c.ids, c.articles_text, c.references, c.spans, c.roles, c.clusters, c.claims, c.duplicates, c.corpus):
         findings += check()
     return Report(sort_findings(findings))
@@ -98,11 +99,23 @@ def _col(table: pa.Table, name: str) -> pa.Array:
 class Corpus:
     """The clean rows of every table and the views the checks share (flat mentions, arguments)."""
 
-    def __init__(self, contract: Contract, tables: dict):
+    def __init__(self, contract: Contract, tables: dict, excluded: dict | None = None):
         self.contract = contract
         self.t = tables
         self.mentions = flat_mentions(tables["entities"])
         self.arguments = flat_arguments(tables["events"])
+        # ids of rows that failed level 1: references to them are not reported again as unresolved
+        excluded = excluded or {}
+        self.failed = {t: _failed_ids(excluded.get(t), "id") for t in TABLES}
+        self.failed["mentions"] = _failed_mention_ids(excluded.get("entities"))
+
+    def _unresolved(self, idx, values, kind: str) -> np.ndarray:
+        """Positions whose reference did not resolve, leaving out those that point at a row that failed level 1."""
+        missing = _np(pc.is_null(idx))
+        failed = self.failed.get(kind)
+        if failed is not None and len(failed) and missing.any():
+            missing &= ~_np(pc.is_in(values, value_set=failed))
+        return missing
 
     # --- level 2 -------------------------------------------------------------------------------------
     def ids(self):
@@ -143,7 +156,7 @@ class Corpus:
             data = self.t[table]
             if data.num_rows == 0:
                 continue
-            missing = pc.is_null(self._article_index(data["article_id"]))
+            missing = pa.array(self._unresolved(self._article_index(data["article_id"]), data["article_id"], "articles"))
             for rid, aid in zip(data.filter(missing)["id"].to_pylist(), data.filter(missing)["article_id"].to_pylist()):
                 yield Finding("article-ref-unresolved", table, rid, "article_id", f"article {aid} is not in the corpus")
         # event arguments and claimers point at entities and mentions
@@ -160,12 +173,13 @@ class Corpus:
         for table, view, ecol, mcol in refs:
             if view.num_rows == 0:
                 continue
-            yield from self._ref(table, view, ecol, ents, "id", "entity-ref-unresolved", "entity", ".entity_id")
+            yield from self._ref(table, view, ecol, ents, "id", "entity-ref-unresolved", "entity", ".entity_id", "entities")
             m_idx = pc.index_in(view[mcol], value_set=_col(self.mentions, "mention_id"))
             unresolved = _np(pc.is_null(m_idx))
+            silent = unresolved & ~self._unresolved(m_idx, view[mcol], "mentions")
             ids, paths, mids, eids = (view[c].to_pylist() for c in ("id", "path", mcol, ecol))
             owner = _np(pc.take(_col(self.mentions, "entity_id"), pc.fill_null(m_idx, 0))) if self.mentions.num_rows else None
-            for i in np.flatnonzero(unresolved):
+            for i in np.flatnonzero(unresolved & ~silent):
                 yield Finding("mention-ref-unresolved", table, ids[i], paths[i] + ".mention_id", f"mention {mids[i]} does not exist")
             if owner is not None:
                 wrong = ~unresolved & (owner != np.asarray(eids, dtype=object))
@@ -184,14 +198,15 @@ class Corpus:
                     "id": pc.take(_col(ev, "id"), parents), "article_id": pc.take(_col(ev, "article_id"), parents),
                     "status": pc.take(_col(ev, "status"), parents), "annotator": pc.take(_col(ev, "annotator"), parents),
                     "event_id": flat.flatten(), "path": pa.array([f"event_ids[{p}]" for p in pos.tolist()])})
-                yield from self._ref("claims", view, "event_id", self.t["events"], "id", "event-ref-unresolved", "event", "")
+                yield from self._ref("claims", view, "event_id", self.t["events"], "id", "event-ref-unresolved", "event", "", "events")
 
-    def _ref(self, table, view, col, target, target_col, check, kind, suffix):
+    def _ref(self, table, view, col, target, target_col, check, kind, suffix, target_table):
         """References from view[col] to target[target_col]: unresolved, other article, other status/annotator."""
         idx = pc.index_in(view[col], value_set=_col(target, target_col))
         unresolved = _np(pc.is_null(idx))
+        report = self._unresolved(idx, view[col], target_table)
         ids, paths, vals = view["id"].to_pylist(), view["path"].to_pylist(), view[col].to_pylist()
-        for i in np.flatnonzero(unresolved):
+        for i in np.flatnonzero(report):
             yield Finding(check, table, ids[i], paths[i] + suffix, f"{kind} {vals[i]} does not exist")
         if target.num_rows == 0:
             return
@@ -354,6 +369,18 @@ class Corpus:
         unknown = arts.filter(pc.equal(arts["license"], "unknown"))
         for aid in unknown["id"].to_pylist():
             yield Finding("license-unknown", "articles", aid, "license", "license is unknown; clear it before redistributing the text")
+
+
+def _failed_ids(data, col):
+    return _col(data, col) if data is not None and data.num_rows else None
+
+
+def _failed_mention_ids(entities):
+    if entities is None or entities.num_rows == 0:
+        return None
+    lists = entities["mentions"].combine_chunks()
+    flat = lists.flatten()
+    return flat.field("id") if len(flat) else None
 
 
 def flat_mentions(entities: pa.Table) -> pa.Table:
