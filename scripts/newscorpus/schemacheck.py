@@ -188,14 +188,19 @@ def _json_path(parts) -> str:
 
 def record_findings(validator, table: str, record, record_id: str | None, file: str | None = None) -> list[Finding]:
     """Findings for one JSON record, with the check ids the columnar engine uses."""
+    from jsonschema.exceptions import best_match
+
     out = []
     for err in sorted(validator.iter_errors(record), key=lambda e: list(map(str, e.absolute_path))):
+        if err.validator == "anyOf" and err.instance is not None and err.context:
+            # anyOf [X, null] with a non-null value: report what is wrong with it as an X
+            err = best_match([e for e in err.context if not (e.validator == "type" and e.validator_value == "null")]) or err
         keyword = err.validator
         check = _KEYWORD_CHECK.get(keyword, "schema-other")
-        if keyword == "type" and err.instance is None:
+        if keyword in ("type", "enum", "anyOf") and err.instance is None:
             check = "schema-null"
-        if keyword == "anyOf":
-            check = "schema-null" if err.instance is None else "schema-structure"
+        elif keyword == "anyOf":
+            check = "schema-structure"
         message = err.message if len(err.message) <= 200 else err.message[:200] + "..."
         out.append(Finding(check, table, record_id, _json_path(err.absolute_path) or None, message, file))
     return out

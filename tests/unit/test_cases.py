@@ -59,7 +59,8 @@ def findings_of(root: Path) -> tuple[int, list[dict]]:
 
 
 def test_every_check_has_a_case():
-    assert sorted(p.name for p in CASES.iterdir() if p.is_dir() and not p.name.startswith("_")) == VALIDATOR_CHECKS
+    folders = {p.name for p in CASES.iterdir() if p.is_dir()}
+    assert set(VALIDATOR_CHECKS) <= folders, sorted(set(VALIDATOR_CHECKS) - folders)
 
 
 def test_base_case_is_clean(tmp_path):

@@ -1,0 +1,99 @@
+"""The columnar JSON Schema engine gives jsonschema's verdicts: the same records invalid, the same fields,
+the same check ids. Valid records are generated from each schema, then one field is broken."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from newscorpus.contract import TABLES, _allows_null, _non_null, load_contract
+from newscorpus.schemacheck import compile_table, record_findings
+from newscorpus.storage import relaxed
+
+from conftest import REPO
+from schema_strategies import records
+
+CONTRACT = load_contract(REPO)
+
+
+def _leaves(node, path=()):
+    """(path, node) for every field; list items get the index 0 (the mutation makes sure one exists)."""
+    node_nn = _non_null(node)
+    yield path, node
+    if node_nn.get("type") == "object":
+        for k, v in node_nn["properties"].items():
+            yield from _leaves(v, path + (k,))
+    elif node_nn.get("type") == "array":
+        yield from _leaves(node_nn["items"], path + (0,))
+
+
+def _violations(node):
+    """Values (of the right Arrow type) that break `node`, each with the check id it must give."""
+    out = []
+    nn = _non_null(node)
+    if not _allows_null(node):
+        out.append((None, "schema-null"))
+    if "enum" in nn:
+        out.append(("not-a-label", "schema-enum"))
+    if "pattern" in nn:
+        out.append(("~~ no pattern matches this ~~", "schema-pattern"))
+    if "minLength" in nn and nn["minLength"] > 0 and "pattern" not in nn and "enum" not in nn:
+        out.append(("", "schema-length"))
+    if "maxLength" in nn and "pattern" not in nn and "enum" not in nn:
+        out.append(("x" * (nn["maxLength"] + 1), "schema-length"))
+    if nn.get("type") == "integer" and "minimum" in nn:
+        out.append((nn["minimum"] - 1, "schema-range"))
+    if nn.get("type") == "array" and nn.get("minItems", 0) > 0:
+        out.append(([], "schema-items"))
+    return out
+
+
+def _set(record, path, value):
+    node = record
+    for p in path[:-1]:
+        node = node[p]
+    node[path[-1]] = value
+
+
+def _get(record, path):
+    node = record
+    for p in path:
+        if node is None or (isinstance(p, int) and (not isinstance(node, list) or len(node) <= p)):
+            return _MISSING
+        node = node[p]
+    return node
+
+
+_MISSING = object()
+
+
+def _path_str(path):
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else p)
+    return out
+
+
+@pytest.mark.parametrize("table", TABLES)
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_engine_agrees_with_jsonschema(table, data):
+    schema = CONTRACT.schemas[table]
+    rows = data.draw(st.lists(records(schema), min_size=2, max_size=4))
+    broken = data.draw(st.sets(st.integers(0, len(rows) - 1), max_size=len(rows)))
+    for i in sorted(broken):
+        # choose a field that exists in this record (its parent is present) and a way to break it
+        choices = [(p, v) for p, n in _leaves(schema) if p and _get(rows[i], p) is not _MISSING
+                   and _get(rows[i], p[:-1]) is not None for v in _violations(n)]
+        path, (value, _) = data.draw(st.sampled_from(choices))
+        _set(rows[i], path, value)
+    arrow = pa.Table.from_pylist(rows, schema=relaxed(CONTRACT.arrow_schema(table)))
+    findings, bad = compile_table(table, schema).check(arrow, ids=[str(i) for i in range(len(rows))])
+    engine = {(f.record, f.field, f.check) for f in findings}
+    reference = set()
+    for i, rec in enumerate(rows):
+        reference |= {(f.record, f.field, f.check) for f in record_findings(CONTRACT.validators[table], table, rec, str(i))}
+    assert engine == reference
+    assert {int(i) for i, _, _ in reference} == set(map(int, [i for i, b in enumerate(bad) if b]))
