@@ -18,7 +18,7 @@ fi
 
 case "$mode" in
   main)
-    .venv/bin/python -m pip install "${quiet[@]}" -e '.[release]'
+    .venv/bin/python -m pip install "${quiet[@]}" -e .
     git config diff.parquet.textconv ".venv/bin/newscorpus export --file" 2>/dev/null || true
     .venv/bin/newscorpus validate
     .venv/bin/newscorpus stats
