@@ -104,3 +104,15 @@ def test_checks_doc_is_generated():
 def test_console_script_runs():
     out = subprocess.run([sys.executable, "-m", "newscorpus.cli", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "Example:" in out.stdout
+
+
+def test_datasheet_figures_are_current(tmp_path):
+    import shutil
+
+    from conftest import REPO
+    from newscorpus.release.card import rewrite_datasheet
+    from newscorpus.stats import corpus_stats
+
+    copy = tmp_path / "DATASHEET.md"
+    shutil.copy(REPO / "DATASHEET.md", copy)
+    assert not rewrite_datasheet(copy, corpus_stats(REPO)), "run: newscorpus release datasheet DATASHEET.md"

@@ -1,0 +1,202 @@
+"""`newscorpus release build`: a folder laid out like a Hub dataset repo, built only from a corpus that
+validates.
+
+    README.md                 dataset card: YAML (configs, dataset_info with ClassLabels) + generated prose
+    DATASHEET.md              the repo's datasheet with its figures block regenerated from the release
+    CHANGELOG.md              annotation-level changes against the previous release (newest first)
+    croissant.json            Croissant 1.0 metadata
+    SHA256SUMS                sha256 of every other file of the release (sha256sum -c format)
+    data/<config>/<split>-NNNNN-of-NNNNN.parquet
+
+Everything is written to a temporary folder beside the target and renamed into place at the end, so a
+refused or failed build leaves nothing behind. The same corpus and version give byte-identical data
+files: rows are sorted by id, writer options are fixed, and no time stamp is written into them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .. import storage
+from ..contract import load_contract
+from ..errors import InputError, Refused
+from ..validate import validate_corpus
+from .features import CONFIGS, release_schema
+
+SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+MAX_SHARD_BYTES = 500 * 1000 * 1000  # uncompressed Arrow bytes a shard, as push_to_hub cuts them
+MAX_ROW_GROUP_BYTES = 100 * 1000 * 1000
+PARQUET_OPTIONS = dict(compression="zstd", compression_level=3, use_dictionary=True, write_statistics=True,
+                       write_page_index=True, data_page_size=1 << 20)
+CHECKSUMS = "SHA256SUMS"
+HF_METADATA_KEY = b"huggingface"
+
+
+def parse_version(version: str) -> tuple[int, int, int]:
+    m = SEMVER.match(version or "")
+    if not m:
+        raise InputError(f"version {version!r} is not X.Y.Z (semantic versioning, no leading v)")
+    return tuple(int(x) for x in m.groups())
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    version: str
+    files: dict = field(default_factory=dict)  # relative path -> size
+    rows: dict = field(default_factory=dict)  # config -> split -> rows
+    previous: Path | None = None
+    diff: object = None
+
+
+def _hf_metadata(features) -> bytes:
+    """The Features JSON as datasets writes it under the `huggingface` schema metadata key."""
+    return json.dumps({"info": {"features": features.to_dict()}}, sort_keys=False).encode()
+
+
+def write_split(table: pa.Table, features, folder: Path, split: str, max_shard_bytes: int = MAX_SHARD_BYTES,
+                max_row_group_bytes: int = MAX_ROW_GROUP_BYTES) -> list[Path]:
+    """Write one split as `<split>-NNNNN-of-NNNNN.parquet` shards of at most about max_shard_bytes of
+    Arrow data, row groups of at most about max_row_group_bytes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    table = table.replace_schema_metadata({HF_METADATA_KEY: _hf_metadata(features)})
+    rows = table.num_rows
+    row_bytes = table.nbytes / rows if rows else 1
+    n_shards = max(1, math.ceil(table.nbytes / max_shard_bytes)) if rows else 1
+    n_shards = min(n_shards, max(rows, 1))
+    per_shard = math.ceil(rows / n_shards) if rows else 0
+    group_rows = max(1, int(max_row_group_bytes // max(row_bytes, 1)))
+    paths = []
+    for i in range(n_shards):
+        part = table.slice(i * per_shard, per_shard) if rows else table
+        path = folder / f"{split}-{i:05d}-of-{n_shards:05d}.parquet"
+        pq.write_table(part, path, row_group_size=min(group_rows, max(part.num_rows, 1)), **PARQUET_OPTIONS)
+        paths.append(path)
+    return paths
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def release_files(folder: Path) -> list[str]:
+    """Every file of a release folder (relative, sorted), SHA256SUMS and hidden files aside."""
+    out = []
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder).as_posix()
+        if p.is_file() and rel != CHECKSUMS and not any(part.startswith(".") for part in rel.split("/")):
+            out.append(rel)
+    return out
+
+
+def write_checksums(folder: Path) -> Path:
+    lines = [f"{sha256_file(folder / rel)}  {rel}\n" for rel in release_files(folder)]
+    path = folder / CHECKSUMS
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def release_version(folder: Path) -> str | None:
+    """The version a release folder was built as (from its croissant.json), or None."""
+    try:
+        return json.loads((Path(folder) / "croissant.json").read_text(encoding="utf-8")).get("version")
+    except (OSError, ValueError):
+        return None
+
+
+def latest_release(root: Path, below: str) -> Path | None:
+    """The release under root/release/ with the highest version below `below`, or None."""
+    base = Path(root) / "release"
+    limit = parse_version(below)
+    best = None
+    for d in base.iterdir() if base.is_dir() else ():
+        v = release_version(d) if d.is_dir() else None
+        if v and SEMVER.match(v) and parse_version(v) < limit and (best is None or parse_version(v) > best[0]):
+            best = (parse_version(v), d)
+    return best[1] if best else None
+
+
+def build_release(root: Path, version: str, out: Path | None = None, previous: Path | None = None,
+                  overwrite: bool = False, max_shard_bytes: int = MAX_SHARD_BYTES,
+                  max_row_group_bytes: int = MAX_ROW_GROUP_BYTES, progress=None) -> BuildResult:
+    """Validate the corpus, then write the release of `version` to `out` (default root/release/<version>).
+    Raises Refused (nothing written) on a validation error or an undeclared removal or split move."""
+    from . import card, croissant, diff
+
+    say = progress or (lambda msg: None)
+    root = Path(root)
+    parse_version(version)
+    out = Path(out) if out else root / "release" / version
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise InputError(f"{out}: exists and is not empty; choose another --out or pass --overwrite")
+    if previous is None:
+        previous = latest_release(root, version)
+    elif not (Path(previous) / "croissant.json").is_file():
+        raise InputError(f"{previous}: not a release folder (no croissant.json)")
+    contract = load_contract(root)
+    say("validating the corpus")
+    with storage.corpus_lock(root):
+        report = validate_corpus(root, contract)
+        if not report.ok:
+            raise Refused(f"refused: the corpus has {len(report.errors)} validation error(s); nothing was built", report.errors)
+        tables = storage.all_tables(root, contract)
+    schema = release_schema(contract)
+    from .tables import config_tables
+
+    say("deriving the configs")
+    ctables = config_tables(tables, contract, schema)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = out.parent / f".{out.name}.{os.getpid()}.tmp"
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir()
+    try:
+        result = BuildResult(out=out, version=version, previous=Path(previous) if previous else None)
+        for config in CONFIGS:
+            say(f"writing data/{config}")
+            feats = schema.features(config)
+            result.rows[config] = {}
+            for split, table in ctables[config].items():
+                write_split(table, feats, stage / "data" / config, split, max_shard_bytes, max_row_group_bytes)
+                result.rows[config][split] = table.num_rows
+        say("diffing against the previous release")
+        new_snap = diff.snapshot_release(stage)
+        old_snap = diff.snapshot_release(previous) if previous else None
+        declared = diff.load_declared(root)
+        changes = diff.diff_snapshots(old_snap, new_snap)
+        problems = diff.undeclared(changes, declared)
+        if problems:
+            raise diff.UndeclaredChanges(
+                f"refused: {len(problems)} undeclared removal(s) or split move(s) against {previous}; "
+                f"declare them in {diff.DECLARED_FILE} (nothing was built)", problems)
+        result.diff = changes
+        say("writing the card, datasheet, changelog and Croissant metadata")
+        stats = card.release_stats(ctables, schema, tables)
+        (stage / "README.md").write_text(card.render_card(version, schema, ctables, stats, contract), encoding="utf-8")
+        (stage / "DATASHEET.md").write_text(card.render_datasheet(root, stats, version), encoding="utf-8")
+        old_log = (Path(previous) / "CHANGELOG.md").read_text(encoding="utf-8") if previous else None
+        prev_version = release_version(previous) if previous else None
+        (stage / "CHANGELOG.md").write_text(diff.render_changelog(version, prev_version, changes, declared, old_log), encoding="utf-8")
+        doc = croissant.build_croissant(stage, version, schema, ctables, stats, contract)
+        (stage / "croissant.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        write_checksums(stage)
+        result.files = {rel: (stage / rel).stat().st_size for rel in [*release_files(stage), CHECKSUMS]}
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(stage, out)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return result

@@ -1,0 +1,114 @@
+"""The rows of a release: gold annotations of annotated articles, per config and split, as Arrow tables
+of the config's Features (labels as ClassLabel integers). Column work only, no loop over records.
+
+Only gold rows are released, and only articles that have at least one gold annotation: an article in
+the `documents` config with empty entity, event and claim lists would read as "nothing to annotate",
+which is not what an article still waiting for annotation means.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from datasets import ClassLabel, Features, List, Value
+
+from ..contract import ANNOTATION_TABLES, Contract
+from ..validate import flat_mentions
+from .features import CONFIGS, ReleaseSchema
+
+SPLITS = ("train", "validation", "test")
+
+
+def _chunk(arr):
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def encode(arr: pa.Array, feature) -> pa.Array:
+    """`arr` (as stored: labels as strings) as the Arrow storage of `feature` (labels as int64 ids)."""
+    arr = _chunk(arr)
+    if isinstance(feature, ClassLabel):
+        ids = pc.index_in(arr, value_set=pa.array(feature.names, pa.string()))
+        if pc.sum(pc.and_(pc.is_valid(arr), pc.is_null(ids))).as_py():
+            bad = sorted(set(pc.filter(arr, pc.and_(pc.is_valid(arr), pc.is_null(ids))).to_pylist()))
+            raise ValueError(f"values {bad[:5]} are not among the labels {feature.names}")
+        return ids.cast(pa.int64())
+    if isinstance(feature, dict):
+        children = arr.flatten()
+        names = [f.name for f in arr.type]
+        arrays = [encode(children[names.index(k)], f) for k, f in feature.items()]
+        mask = arr.is_null() if arr.null_count else None
+        return pa.StructArray.from_arrays(arrays, names=list(feature), mask=mask)
+    if isinstance(feature, List):
+        offsets = pc.subtract(arr.offsets, arr.offsets[0]) if len(arr) else pa.array([0], pa.int32())
+        values = encode(arr.flatten(), feature.feature)
+        mask = arr.is_null() if arr.null_count else None
+        return pa.ListArray.from_arrays(offsets, values, mask=mask)
+    if isinstance(feature, Value):
+        return arr.cast(feature.pa_type)
+    raise TypeError(f"unsupported feature {feature!r}")
+
+
+def to_features(table: pa.Table, features: Features) -> pa.Table:
+    cols = [encode(table[name], f) for name, f in features.items()]
+    return pa.Table.from_arrays(cols, schema=features.arrow_schema)
+
+
+def gold(tables: dict) -> dict:
+    """Gold annotation rows, and the articles that have at least one."""
+    out = {}
+    for name in ANNOTATION_TABLES:
+        t = tables[name]
+        out[name] = t.filter(pc.equal(t["status"], "gold")) if t.num_rows else t
+    ids = [out[n]["article_id"].combine_chunks() for n in ANNOTATION_TABLES if out[n].num_rows]
+    annotated = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
+    arts = tables["articles"]
+    out["articles"] = arts.filter(pc.is_in(arts["id"], value_set=annotated)) if arts.num_rows else arts
+    return out
+
+
+def _sort(t: pa.Table, *keys) -> pa.Table:
+    return t.sort_by([(k, "ascending") for k in keys]) if t.num_rows else t
+
+
+def _nest(articles: pa.Table, rows: pa.Table, item_feature) -> pa.Array:
+    """rows grouped under their article (in `articles` order), sorted by id, as a list column."""
+    idx = _chunk(pc.index_in(rows["article_id"], value_set=_chunk(articles["id"])))
+    keyed = rows.append_column("_article", idx)
+    keyed = _sort(keyed, "_article", "id")
+    counts = np.bincount(keyed["_article"].to_numpy(), minlength=articles.num_rows) if keyed.num_rows else np.zeros(articles.num_rows, np.int64)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+    struct_names = list(item_feature.feature)
+    values = pa.StructArray.from_arrays([_chunk(keyed[n]) for n in struct_names], names=struct_names) if keyed.num_rows else \
+        pa.array([], pa.struct([pa.field(n, rows.schema.field(n).type) for n in struct_names]))
+    return pa.ListArray.from_arrays(offsets, values)
+
+
+def config_tables(tables: dict, contract: Contract, schema: ReleaseSchema) -> dict:
+    """config -> split -> Arrow table of the config's Features, rows sorted by id. Splits without an
+    article are left out."""
+    g = gold(tables)
+    arts = _sort(g["articles"], "id")
+    mentions = flat_mentions(g["entities"]).rename_columns(
+        ["id" if n == "mention_id" else n for n in flat_mentions(g["entities"]).column_names])
+    flat = {"articles": arts, "entities": g["entities"], "events": g["events"], "claims": g["claims"], "mentions": mentions}
+    docs_feat = schema.features("documents")
+    doc_cols = {n: arts[n] for n in docs_feat if n not in ANNOTATION_TABLES}
+    for name in ANNOTATION_TABLES:
+        doc_cols[name] = _nest(arts, g[name], docs_feat[name])
+    flat["documents"] = pa.table(doc_cols)
+    art_split = _chunk(arts["split"])
+    present = [s for s in SPLITS if s in set(art_split.to_pylist())]
+    out = {}
+    for config in CONFIGS:
+        feats = schema.features(config)
+        data = _sort(flat[config], "id")
+        if config in ("articles", "documents"):
+            split_col = art_split
+        else:
+            split_col = pc.take(art_split, _chunk(pc.index_in(data["article_id"], value_set=_chunk(arts["id"])))) if data.num_rows else pa.array([], pa.string())
+        out[config] = {}
+        for split in present:
+            part = data.filter(pc.equal(split_col, split)) if data.num_rows else data
+            out[config][split] = to_features(part.select(list(feats)), feats)
+    return out
