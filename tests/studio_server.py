@@ -1,7 +1,9 @@
 """Real Label Studio servers for the tests, started with the same code as `newscorpus studio serve`.
 
 A fresh data folder migrates for 20-90 s, so one template is built per test session (admin user, a legacy
-token, a personal access token minted from it) and copied for each server (about 10 s to start).
+token) and copied for each server (about 10 s to start). Each copy mints its own personal access token: a PAT
+minted in the template was once refused by a copy ("Token is invalid") in a full CI run, and never since
+this change.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ LEGACY_TOKEN = "legacytoken0123456789abcdef0123"
 @dataclass
 class Template:
     data_dir: Path
-    pat: str
 
 
 @dataclass
@@ -36,20 +37,21 @@ class Studio:
 def build_template(base: Path) -> Template:
     server = start_server(base / "data", home=base / "home", username=ADMIN, password=PASSWORD, token=LEGACY_TOKEN,
                           log_path=base / "template.log")
-    try:
-        r = httpx.post(f"{server.url}/api/token/", headers={"Authorization": f"Token {LEGACY_TOKEN}"}, timeout=60)
-        assert r.status_code == 201, f"minting a personal access token: HTTP {r.status_code}"
-        pat = r.json()["token"]
-    finally:
-        server.stop()
+    server.stop()
     shutil.rmtree(base / "data" / "export", ignore_errors=True)
-    return Template(base / "data", pat)
+    return Template(base / "data")
 
 
 def start_copy(template: Template, base: Path) -> Studio:
     copy_data_dir(template.data_dir, base / "data")
     server = start_server(base / "data", home=base / "home", log_path=base / "label-studio.log")
-    return Studio(server, server.url, LEGACY_TOKEN, template.pat)
+    try:
+        r = httpx.post(f"{server.url}/api/token/", headers={"Authorization": f"Token {LEGACY_TOKEN}"}, timeout=60)
+        assert r.status_code == 201, f"minting a personal access token: HTTP {r.status_code}"
+    except BaseException:
+        server.stop()
+        raise
+    return Studio(server, server.url, LEGACY_TOKEN, r.json()["token"])
 
 
 # Fixtures: import them into the test module (`from studio_server import studio, studio_template`).
