@@ -2,7 +2,8 @@
 # The two set-up commands of the README:
 #   ./run.sh        install the tool, validate the corpus, print its figures
 #   ./run.sh test   install the tool with every extra (Label Studio, mlcroissant, test tools), run all tests
-# Both create .venv/ with python3 (3.11 or newer) on first use and reuse it after.
+# Both create .venv/ with python3 (3.11 or newer) on first use and reuse it after; the tests also need
+# Debian's chromium, which ./run.sh test installs with apt-get when run as root.
 set -euo pipefail
 cd "$(dirname "$0")"
 mode=${1:-main}
@@ -25,6 +26,14 @@ case "$mode" in
     ;;
   test)
     .venv/bin/python -m pip install "${quiet[@]}" -e '.[all]'
+    # headless Chromium renders `newscorpus show --html` pages in the tests (Debian package; root installs it)
+    if ! command -v chromium >/dev/null 2>&1; then
+      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+      else
+        echo "run.sh: chromium is not installed (apt-get install chromium); the HTML rendering tests will fail" >&2
+      fi
+    fi
     shift || true
     .venv/bin/python -m pytest "$@"
     ;;

@@ -144,14 +144,21 @@ def export(table, file, article, path):
 @main.command()
 @click.argument("article_id")
 @click.option("--status", type=click.Choice(["gold", "candidate", "all"]), default="gold", show_default=True)
+@click.option("--html", "html_file", type=click.Path(dir_okay=False), help="Write a self-contained HTML page to FILE instead.")
 @click.option("--path", "path", type=click.Path(file_okay=False), help="Corpus root (default: here or above).")
-def show(article_id, status, path):
+def show(article_id, status, html_file, path):
     """Show an article with its entities, events and claims highlighted.
 
     \b
     Example:
       newscorpus show kz-csto-putin-2022-01-10
+      newscorpus show kz-csto-putin-2022-01-10 --html /tmp/kz.html
     """
+    if html_file:
+        from .research_cli import show_html
+
+        show_html(_root(path), article_id, None if status == "all" else status, html_file)
+        return
     from rich.console import Console
 
     from .show import load_article, render
@@ -208,6 +215,10 @@ def _register_groups() -> None:
                 continue
             raise
         main.add_command(getattr(mod, name))
+    from .research_cli import adjudicate, agreement, convert
+
+    for command in (agreement, adjudicate, convert):
+        main.add_command(command)
 
 
 _register_groups()
