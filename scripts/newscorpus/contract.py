@@ -61,9 +61,7 @@ def _non_null(node: dict) -> dict:
     if "anyOf" in node:
         alts = [n for n in node["anyOf"] if n.get("type") != "null"]
         if len(alts) == 1:
-            merged = {k: v for k, v in node.items() if k != "anyOf"}
-            merged.update(alts[0])
-            return merged
+            node = {**{k: v for k, v in node.items() if k != "anyOf"}, **alts[0]}
     t = node.get("type")
     if isinstance(t, list):
         rest = [x for x in t if x != "null"]

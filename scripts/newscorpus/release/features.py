@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from datasets import ClassLabel, Features, List, Value
 
-from ..contract import Contract, arrow_type
+from ..contract import Contract, _non_null, arrow_type
 from ..errors import SchemaError
 
 CONFIGS = ("documents", "articles", "entities", "mentions", "events", "claims")
@@ -31,21 +31,6 @@ CONFIG_DESCRIPTIONS = {
     "events": "One row a gold event mention: type, trigger, arguments, realis, polarity, time.",
     "claims": "One row a gold claim: span, claimer, cue, quote type, stance, topic, events, check-worthiness.",
 }
-
-
-def _non_null(node: dict) -> dict:
-    """The node without its null alternative (anyOf [X, null] -> X; type [T, null] -> T; enum without None)."""
-    if "anyOf" in node:
-        alts = [n for n in node["anyOf"] if n.get("type") != "null"]
-        if len(alts) == 1:
-            node = {**{k: v for k, v in node.items() if k != "anyOf"}, **alts[0]}
-    t = node.get("type")
-    if isinstance(t, list):
-        rest = [x for x in t if x != "null"]
-        node = {**node, "type": rest[0] if len(rest) == 1 else rest}
-    if "enum" in node and None in node["enum"]:
-        node = {**node, "enum": [v for v in node["enum"] if v is not None]}
-    return node
 
 
 def is_label(node: dict) -> bool:
