@@ -204,6 +204,52 @@ def checks(markdown):
         click.echo(f"{c.id:32} L{c.level} {c.severity:7} {c.meaning}")
 
 
+@main.command()
+@click.option("--articles", type=click.IntRange(1), required=True, help="Number of articles.")
+@click.option("--out", "out", type=click.Path(file_okay=False), required=True, help="New corpus root to write.")
+@click.option("--faults", type=click.FloatRange(0, 0.5), default=0.0, show_default=True, help="Share of articles given one fault, check ids in turn.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--shard-rows", type=click.IntRange(1), default=25000, show_default=True, help="Articles per shard.")
+@click.option("--unreadable", is_flag=True, help="Truncate one shard instead (table-unreadable).")
+def synth(articles, out, faults, seed, shard_rows, unreadable):
+    """Write a synthetic corpus (realistic sizes and labels; faults listed in manifest.json) for scale tests.
+
+    \b
+    Example:
+      newscorpus synth --articles 100000 --out /tmp/syn --faults 0.001 --seed 1
+    """
+    from .synth import generate
+
+    try:
+        r = generate(Path(out), articles=articles, faults=faults, seed=seed, shard_rows=shard_rows, unreadable=unreadable)
+    except FileExistsError as exc:
+        raise click.UsageError(str(exc)) from None
+    rows = ", ".join(f"{t} {n:,}" for t, n in r.records.items())
+    click.echo(f"wrote {r.root} in {r.seconds:.1f} s: {rows}; {len(r.faults)} fault(s) in manifest.json")
+
+
+@main.command()
+@click.option("--articles", type=click.IntRange(1), default=100000, show_default=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the figures as JSON here.")
+@click.option("--sample", type=click.IntRange(1), default=1000, show_default=True, help="Records per table for jsonschema and jsonschema-rs.")
+@click.option("--workdir", type=click.Path(file_okay=False), help="Where to generate the corpus (default: the temp dir).")
+@click.option("--no-release", is_flag=True, help="Do not time `newscorpus release build`.")
+def bench(articles, out, sample, workdir, no_release):
+    """Generate N articles and measure validation against jsonschema, jsonschema-rs and a plain scan.
+
+    \b
+    Example:
+      newscorpus bench --articles 1000000 --out bench.json
+    """
+    from .bench import format_result, run
+
+    result = run(articles, Path(workdir) if workdir else None, sample=sample, release=not no_release)
+    for line in format_result(result):
+        click.echo(line)
+    if out:
+        Path(out).write_text(json.dumps(result, indent=1) + "\n")
+
+
 def _register_groups() -> None:
     import importlib
 

@@ -57,7 +57,6 @@ class CompiledTable:
         that failed level 1."""
         bad = np.zeros(data.num_rows, dtype=bool)
         findings: list[Finding] = []
-        ids = ids if ids is not None else _ids(data)
         root_props = self.schema["properties"]
         for name, node in root_props.items():
             col = data.column(name)
@@ -65,9 +64,12 @@ class CompiledTable:
             level = Level(values, np.arange(data.num_rows), name)
             for rows, path, check, message in _walk(node, level):
                 bad[rows] = True
-                for r, p in zip(rows.tolist(), path):
-                    findings.append(Finding(check, self.table, ids[r], p, message))
+                # only the ids of failing rows are turned into Python objects
+                rec = [ids[r] for r in rows.tolist()] if ids is not None else _ids_at(data, rows)
+                for r, p in zip(rec, path):
+                    findings.append(Finding(check, self.table, r, p, message))
         if self.fallback_keywords:
+            ids = ids if ids is not None else _ids(data)
             findings.extend(self._fallback(data, ids, bad))
         return findings, bad
 
@@ -107,6 +109,12 @@ def _collect_fallback(node: dict, out: set) -> None:
 
 def _ids(data: pa.Table) -> list:
     return data.column("id").to_pylist() if "id" in data.column_names else [str(i) for i in range(data.num_rows)]
+
+
+def _ids_at(data: pa.Table, rows: np.ndarray) -> list:
+    if "id" not in data.column_names:
+        return [str(i) for i in rows.tolist()]
+    return data.column("id").take(pa.array(rows, pa.int64())).to_pylist()
 
 
 def _paths(level: Level, mask: np.ndarray) -> list[str]:

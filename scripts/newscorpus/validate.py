@@ -9,13 +9,20 @@ levels 2 to 4 do not run.
 from __future__ import annotations
 
 import hashlib
+import math
+import os
+import shutil
+import tempfile
 import unicodedata
+import zlib
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from .contract import ANNOTATION_TABLES, TABLES, Contract, load_contract
 from .errors import StorageError
@@ -45,9 +52,20 @@ class Report:
         return not self.errors
 
 
-def validate_corpus(root: Path, contract: Contract | None = None, select=None, ignore=None) -> Report:
-    """Read every table under `root` and check it."""
+def validate_corpus(root: Path, contract: Contract | None = None, select=None, ignore=None, *, partitions: int | None = None) -> Report:
+    """Read every table under `root` and check it.
+
+    A small corpus is read and checked in memory. A large one (more than SMALL_CORPUS_BYTES of Parquet)
+    is hash-partitioned by article into temporary Parquet files and checked partition by partition, so
+    that peak memory does not grow with the corpus (validate_partitioned); the findings are the same.
+    `partitions` forces the number of partitions (1: in memory)."""
     contract = contract or load_contract(root)
+    if partitions is None:
+        partitions = partitions_for(root)
+    if partitions > 1:
+        report = validate_partitioned(root, contract, partitions)
+        report.findings = _select(report.findings, select, ignore)
+        return report
     tables, findings = {}, []
     for table in TABLES:
         try:
@@ -71,6 +89,13 @@ def _select(findings, select, ignore):
 
 def check_tables(contract: Contract, tables: dict) -> Report:
     """All checks over in-memory tables (already of the contract's Arrow schemas)."""
+    findings, _ = check_level1(contract, tables)
+    return Report(sort_findings(findings))
+
+
+def check_level1(contract: Contract, tables: dict, local: bool = False) -> tuple[list, "Corpus"]:
+    """Level 1 findings, then levels 2 to 4 over the rows that passed level 1; and the Corpus checked.
+    With local=True (a partition of the corpus) the corpus-wide checks are left out."""
     findings: list[Finding] = []
     clean, excluded = {}, {}
     for table in TABLES:
@@ -79,10 +104,10 @@ def check_tables(contract: Contract, tables: dict) -> Report:
         findings += found
         clean[table] = data.filter(pa.array(~bad)) if bad.any() else data
         excluded[table] = data.filter(pa.array(bad)) if bad.any() else data.slice(0, 0)
-    c = Corpus(contract, clean, excluded)
+    c = Corpus(contract, clean, excluded, local=local)
     for check in (c.ids, c.articles_text, c.references, c.spans, c.roles, c.clusters, c.claims, c.duplicates, c.corpus):
         findings += check()
-    return Report(sort_findings(findings))
+    return findings, c
 
 
 def _np(arr) -> np.ndarray:
@@ -96,11 +121,35 @@ def _col(table: pa.Table, name: str) -> pa.Array:
     return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
 
 
+def _at(values, rows: np.ndarray) -> list:
+    """values[rows] as Python objects: only the rows a finding is about are ever converted."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return values.take(pa.array(rows, pa.int64())).to_pylist()
+
+
+def _differs(a, b) -> np.ndarray:
+    """a != b element-wise over Arrow arrays, a null on one side only counting as different."""
+    ne = pc.not_equal(a, b)
+    both_null = pc.and_(pc.is_null(a), pc.is_null(b))
+    return _np(pc.and_not(pc.fill_null(ne, True), both_null))
+
+
+def _repeat(value: str, n: int) -> pa.Array:
+    return pa.repeat(pa.scalar(value, pa.string()), n)
+
+
+def _paths(prefix: str, pos: np.ndarray, suffix: str = "]") -> pa.Array:
+    """prefix + str(pos) + suffix for every position, in Arrow."""
+    return pc.binary_join_element_wise(prefix, pc.cast(pa.array(pos, pa.int64()), pa.string()), suffix, "")
+
+
 class Corpus:
     """The clean rows of every table and the views the checks share (flat mentions, arguments)."""
 
-    def __init__(self, contract: Contract, tables: dict, excluded: dict | None = None):
+    def __init__(self, contract: Contract, tables: dict, excluded: dict | None = None, local: bool = False):
         self.contract = contract
+        self.local = local  # a partition of the corpus: leave the corpus-wide checks to the caller
         self.t = tables
         self.mentions = flat_mentions(tables["entities"])
         self.arguments = flat_arguments(tables["events"])
@@ -168,7 +217,7 @@ class Corpus:
             refs.append(("claims", pa.table({
                 "id": claimers["id"], "article_id": claimers["article_id"], "status": claimers["status"],
                 "annotator": claimers["annotator"], "entity_id": cl.field("entity_id"), "mention_id": cl.field("mention_id"),
-                "path": pa.array(["claimer"] * claimers.num_rows)}), "entity_id", "mention_id"))
+                "path": _repeat("claimer", claimers.num_rows)}), "entity_id", "mention_id"))
         ents = self.t["entities"]
         for table, view, ecol, mcol in refs:
             if view.num_rows == 0:
@@ -176,16 +225,16 @@ class Corpus:
             yield from self._ref(table, view, ecol, ents, "id", "entity-ref-unresolved", "entity", ".entity_id", "entities")
             m_idx = pc.index_in(view[mcol], value_set=_col(self.mentions, "mention_id"))
             unresolved = _np(pc.is_null(m_idx))
-            silent = unresolved & ~self._unresolved(m_idx, view[mcol], "mentions")
-            ids, paths, mids, eids = (view[c].to_pylist() for c in ("id", "path", mcol, ecol))
-            owner = _np(pc.take(_col(self.mentions, "entity_id"), pc.fill_null(m_idx, 0))) if self.mentions.num_rows else None
-            for i in np.flatnonzero(unresolved & ~silent):
-                yield Finding("mention-ref-unresolved", table, ids[i], paths[i] + ".mention_id", f"mention {mids[i]} does not exist")
-            if owner is not None:
-                wrong = ~unresolved & (owner != np.asarray(eids, dtype=object))
-                for i in np.flatnonzero(wrong):
-                    yield Finding("mention-entity-mismatch", table, ids[i], paths[i] + ".mention_id",
-                                  f"mention {mids[i]} belongs to entity {owner[i]}, not {eids[i]}")
+            report = self._unresolved(m_idx, view[mcol], "mentions")
+            sel = np.flatnonzero(report)
+            for rid, path, mid in zip(*(_at(view[c], sel) for c in ("id", "path", mcol))):
+                yield Finding("mention-ref-unresolved", table, rid, path + ".mention_id", f"mention {mid} does not exist")
+            if self.mentions.num_rows:
+                owner = pc.take(_col(self.mentions, "entity_id"), pc.fill_null(m_idx, 0))
+                sel = np.flatnonzero(~unresolved & _differs(owner, view[ecol]))
+                for rid, path, mid, own, eid in zip(*(_at(view[c], sel) for c in ("id", "path", mcol)), _at(owner, sel), _at(view[ecol], sel)):
+                    yield Finding("mention-entity-mismatch", table, rid, path + ".mention_id",
+                                  f"mention {mid} belongs to entity {own}, not {eid}")
         # claims point at events
         if claims.num_rows:
             ev = claims.select(["id", "article_id", "status", "annotator", "event_ids"])
@@ -197,7 +246,7 @@ class Corpus:
                 view = pa.table({
                     "id": pc.take(_col(ev, "id"), parents), "article_id": pc.take(_col(ev, "article_id"), parents),
                     "status": pc.take(_col(ev, "status"), parents), "annotator": pc.take(_col(ev, "annotator"), parents),
-                    "event_id": flat.flatten(), "path": pa.array([f"event_ids[{p}]" for p in pos.tolist()])})
+                    "event_id": flat.flatten(), "path": _paths("event_ids[", pos)})
                 yield from self._ref("claims", view, "event_id", self.t["events"], "id", "event-ref-unresolved", "event", "", "events")
 
     def _ref(self, table, view, col, target, target_col, check, kind, suffix, target_table):
@@ -205,20 +254,20 @@ class Corpus:
         idx = pc.index_in(view[col], value_set=_col(target, target_col))
         unresolved = _np(pc.is_null(idx))
         report = self._unresolved(idx, view[col], target_table)
-        ids, paths, vals = view["id"].to_pylist(), view["path"].to_pylist(), view[col].to_pylist()
-        for i in np.flatnonzero(report):
-            yield Finding(check, table, ids[i], paths[i] + suffix, f"{kind} {vals[i]} does not exist")
+        sel = np.flatnonzero(report)
+        for rid, path, val in zip(*(_at(view[c], sel) for c in ("id", "path", col))):
+            yield Finding(check, table, rid, path + suffix, f"{kind} {val} does not exist")
         if target.num_rows == 0:
             return
         take = pc.fill_null(idx, 0)
         for tcol, fcheck, what in (("article_id", "reference-cross-article", "article"), ("status", "reference-status-mismatch", "status"),
                                    ("annotator", "reference-status-mismatch", "annotator")):
-            theirs = _np(pc.take(_col(target, tcol), take))
-            ours = _np(view[tcol])
-            for i in np.flatnonzero(~unresolved & (theirs != ours)):
-                yield Finding(fcheck, table, ids[i], paths[i] + suffix, f"{kind} {vals[i]} has {what} {theirs[i]}, this record has {ours[i]}")
-                if fcheck == "reference-cross-article":
-                    unresolved[i] = True  # one finding per reference is enough
+            theirs = pc.take(_col(target, tcol), take)
+            sel = np.flatnonzero(~unresolved & _differs(theirs, view[tcol]))
+            for rid, path, val, th, ou in zip(*(_at(view[c], sel) for c in ("id", "path", col)), _at(theirs, sel), _at(view[tcol], sel)):
+                yield Finding(fcheck, table, rid, path + suffix, f"{kind} {val} has {what} {th}, this record has {ou}")
+            if fcheck == "reference-cross-article":
+                unresolved[sel] = True  # one finding per reference is enough
 
     def spans(self):
         views = []
@@ -233,16 +282,13 @@ class Corpus:
             s = data[col].combine_chunks()
             views.append((table, pa.table({"entity_id": data["id"], "article_id": data["article_id"],
                                            "start": s.field("start"), "end": s.field("end"), "text": s.field("text"),
-                                           "path": pa.array([col] * data.num_rows)}), "entity_id"))
+                                           "path": _repeat(col, data.num_rows)}), "entity_id"))
         arts = self.t["articles"]
         if not views or arts.num_rows == 0:
             return
-        art_text = _col(arts, "text")
-        art_len = _np(pc.utf8_length(art_text)).astype(np.int64)
-        art_off = np.concatenate([[0], np.cumsum(art_len)])
-        big = np.frombuffer("".join(art_text.to_pylist()).encode("utf-32-le"), dtype=np.uint32)
+        texts = _Texts(_col(arts, "text"))
         for table, view, idcol in views:
-            yield from _check_spans(table, view, idcol, self._article_index(view["article_id"]), art_len, art_off, big)
+            yield from _check_spans(table, view, idcol, self._article_index(view["article_id"]), texts)
 
     # --- level 3 -------------------------------------------------------------------------------------
     def roles(self):
@@ -254,9 +300,9 @@ class Corpus:
         allowed_fill = [f"{ev}|{role}|{t}" for ev, spec in onto.items() for role, ts in spec["roles"].items() for t in ts]
         key = pc.binary_join_element_wise(args["event_type"], args["role"], "|")
         bad_role = _np(pc.invert(pc.is_in(key, value_set=pa.array(allowed_roles))))
-        ids, paths, roles, types = (args[c].to_pylist() for c in ("id", "path", "role", "event_type"))
-        for i in np.flatnonzero(bad_role):
-            yield Finding("event-role-not-allowed", "events", ids[i], paths[i] + ".role", f"role {roles[i]} is not a role of {types[i]}")
+        sel = np.flatnonzero(bad_role)
+        for rid, path, role, etype in zip(*(_at(args[c], sel) for c in ("id", "path", "role", "event_type"))):
+            yield Finding("event-role-not-allowed", "events", rid, path + ".role", f"role {role} is not a role of {etype}")
         ents = self.t["entities"]
         if ents.num_rows == 0:
             return
@@ -264,35 +310,35 @@ class Corpus:
         etype = pc.take(_col(ents, "type"), pc.fill_null(idx, 0))
         fill = pc.binary_join_element_wise(key, etype, "|")
         bad_fill = _np(pc.is_valid(idx)) & ~bad_role & _np(pc.invert(pc.is_in(fill, value_set=pa.array(allowed_fill))))
-        et = etype.to_pylist()
-        for i in np.flatnonzero(bad_fill):
-            yield Finding("event-argument-type-not-allowed", "events", ids[i], paths[i] + ".entity_id",
-                          f"a {et[i]} entity cannot fill role {roles[i]} of {types[i]}")
+        sel = np.flatnonzero(bad_fill)
+        for rid, path, role, evtype, et in zip(*(_at(args[c], sel) for c in ("id", "path", "role", "event_type")), _at(etype, sel)):
+            yield Finding("event-argument-type-not-allowed", "events", rid, path + ".entity_id",
+                          f"a {et} entity cannot fill role {role} of {evtype}")
 
     def clusters(self):
         m = self.mentions
         if m.num_rows:
             keys = ["article_id", "status", "annotator", "start", "end"]
-            g = m.group_by(keys).aggregate([("entity_id", "count_distinct"), ("entity_id", "list")])
-            g = g.filter(pc.greater(g["entity_id_count_distinct"], 1))
+            g = _groups_of(m.select([*keys, "entity_id"]), keys, "entity_id", distinct=True)
             for row in g.to_pylist():
                 ents = sorted(set(row["entity_id_list"]))
                 yield Finding("span-multiple-entities", "entities", ents[0], "mentions",
                               f"span {row['start']}:{row['end']} is a mention of {len(ents)} entities: {', '.join(ents)}")
-        ents = self.t["entities"]
-        wd = ents.filter(pc.is_valid(ents["wikidata"])) if ents.num_rows else ents
+        wd = self.wikidata()
         if wd.num_rows == 0:
             return
-        g = wd.group_by(["article_id", "status", "annotator", "wikidata"]).aggregate([("id", "list")])
-        for row in g.filter(pc.greater(pc.list_value_length(g["id_list"]), 1)).to_pylist():
+        g = _groups_of(wd.select(["article_id", "status", "annotator", "wikidata", "id"]), ["article_id", "status", "annotator", "wikidata"], "id")
+        for row in g.to_pylist():
             ids = sorted(row["id_list"])
             yield Finding("wikidata-multiple-clusters", "entities", ids[1], "wikidata",
                           f"{row['wikidata']} is also the id of {ids[0]} in the same article; merge the clusters")
-        g = wd.group_by(["wikidata"]).aggregate([("type", "count_distinct"), ("type", "list"), ("id", "list")])
-        for row in g.filter(pc.greater(g["type_count_distinct"], 1)).to_pylist():
-            pairs = sorted(zip(row["id_list"], row["type_list"]))
-            yield Finding("wikidata-type-conflict", "entities", pairs[0][0], "type",
-                          f"{row['wikidata']} has types {', '.join(sorted(set(row['type_list'])))} across the corpus ({', '.join(f'{i}: {t}' for i, t in pairs[:4])})")
+        if not self.local:
+            yield from wikidata_conflicts(wd.select(["wikidata", "type", "id"]))
+
+    def wikidata(self) -> pa.Table:
+        """The clean entities that have a Wikidata id."""
+        ents = self.t["entities"]
+        return ents.filter(pc.is_valid(ents["wikidata"])) if ents.num_rows else ents
 
     def claims(self):
         claims, ents = self.t["claims"], self.t["entities"]
@@ -300,9 +346,8 @@ class Corpus:
             return
         by_author = _np(claims["by_author"])
         inconsistent = by_author & (_np(pc.is_valid(claims["claimer"])) | _np(pc.is_valid(claims["cue"])) | _np(pc.not_equal(claims["quote"], "none")))
-        ids = claims["id"].to_pylist()
-        for i in np.flatnonzero(inconsistent):
-            yield Finding("claim-claimer-inconsistent", "claims", ids[i], "by_author",
+        for rid in _at(claims["id"], np.flatnonzero(inconsistent)):
+            yield Finding("claim-claimer-inconsistent", "claims", rid, "by_author",
                           "a claim by the author has no claimer, no cue and quote none")
         with_claimer = claims.filter(pc.is_valid(claims["claimer"]))
         if with_claimer.num_rows == 0 or ents.num_rows == 0:
@@ -311,10 +356,10 @@ class Corpus:
         idx = pc.index_in(eid, value_set=_col(ents, "id"))
         etype = pc.take(_col(ents, "type"), pc.fill_null(idx, 0))
         bad = _np(pc.is_valid(idx)) & _np(pc.invert(pc.is_in(etype, value_set=pa.array(self.contract.claimer_types))))
-        cids, et = with_claimer["id"].to_pylist(), etype.to_pylist()
-        for i in np.flatnonzero(bad):
-            yield Finding("claimer-type-not-allowed", "claims", cids[i], "claimer.entity_id",
-                          f"a {et[i]} entity cannot be a claimer (allowed: {', '.join(self.contract.claimer_types)})")
+        sel = np.flatnonzero(bad)
+        for cid, et in zip(_at(with_claimer["id"], sel), _at(etype, sel)):
+            yield Finding("claimer-type-not-allowed", "claims", cid, "claimer.entity_id",
+                          f"a {et} entity cannot be a claimer (allowed: {', '.join(self.contract.claimer_types)})")
 
     def duplicates(self):
         views = []
@@ -327,14 +372,14 @@ class Corpus:
         if cl.num_rows:
             sp = cl["span"].combine_chunks()
             views.append(("claims", "span", pa.table({"id": cl["id"], "a": cl["article_id"], "s": cl["status"], "n": cl["annotator"],
-                                                      "k": pa.array([""] * cl.num_rows), "start": sp.field("start"), "end": sp.field("end")})))
+                                                      "k": _repeat("", cl.num_rows), "start": sp.field("start"), "end": sp.field("end")})))
         if self.mentions.num_rows:
             m = self.mentions
             views.append(("entities", None, pa.table({"id": m["entity_id"], "a": m["article_id"], "s": m["status"], "n": m["annotator"],
                                                       "k": m["entity_id"], "start": m["start"], "end": m["end"], "path": m["path"]})))
         for table, field_name, view in views:
-            g = view.group_by(["a", "s", "n", "k", "start", "end"]).aggregate([("id", "list")] + ([("path", "list")] if field_name is None else []))
-            for row in g.filter(pc.greater(pc.list_value_length(g["id_list"]), 1)).to_pylist():
+            g = _groups_of(view, ["a", "s", "n", "k", "start", "end"], "id", also=["path"] if field_name is None else [])
+            for row in g.to_pylist():
                 if field_name is None:
                     paths = sorted(row["path_list"])
                     yield Finding("annotation-duplicate", table, row["id_list"][0], paths[1],
@@ -350,17 +395,8 @@ class Corpus:
         arts = self.t["articles"]
         if arts.num_rows == 0:
             return
-        norm = pc.replace_substring_regex(pc.utf8_lower(arts["text"]), r"[^\p{L}\p{N}]+", "")
-        view = pa.table({"norm": norm, "id": arts["id"], "split": arts["split"]})
-        g = view.group_by(["norm"]).aggregate([("id", "list"), ("split", "list")])
-        for row in g.filter(pc.greater(pc.list_value_length(g["id_list"]), 1)).to_pylist():
-            pairs = sorted(zip(row["id_list"], row["split_list"]))
-            splits = sorted({s for _, s in pairs})
-            others = ", ".join(f"{i} ({s})" for i, s in pairs[1:])
-            if len(splits) > 1:
-                yield Finding("article-split-leak", "articles", pairs[0][0], "split", f"same text as {others}: splits {' and '.join(splits)} leak")
-            else:
-                yield Finding("article-duplicate-text", "articles", pairs[0][0], "text", f"same text as {others}")
+        if not self.local:
+            yield from same_texts(pa.table({"norm": normalized_text(arts["text"]), "id": arts["id"], "split": arts["split"]}))
         gold_articles = [self.t[t].filter(pc.equal(self.t[t]["status"], "gold"))["article_id"] for t in ANNOTATION_TABLES if self.t[t].num_rows]
         annotated = pa.chunked_array([c for ch in gold_articles for c in ch.chunks], pa.string()) if gold_articles else pa.chunked_array([], pa.string())
         lonely = arts.filter(pc.invert(pc.is_in(arts["id"], value_set=annotated.combine_chunks())))
@@ -369,6 +405,48 @@ class Corpus:
         unknown = arts.filter(pc.equal(arts["license"], "unknown"))
         for aid in unknown["id"].to_pylist():
             yield Finding("license-unknown", "articles", aid, "license", "license is unknown; clear it before redistributing the text")
+
+
+def normalized_text(text) -> pa.Array:
+    """The text as compared for duplicates and split leaks: lower case, letters and digits only."""
+    return pc.replace_substring_regex(pc.utf8_lower(text), r"[^\p{L}\p{N}]+", "")
+
+
+def same_texts(view: pa.Table):
+    """article-split-leak and article-duplicate-text over (norm, id, split); norm may be the text or a digest of it."""
+    g = _groups_of(view, ["norm"], "id", also=["split"])
+    for row in g.to_pylist():
+        pairs = sorted(zip(row["id_list"], row["split_list"]))
+        splits = sorted({s for _, s in pairs})
+        others = ", ".join(f"{i} ({s})" for i, s in pairs[1:])
+        if len(splits) > 1:
+            yield Finding("article-split-leak", "articles", pairs[0][0], "split", f"same text as {others}: splits {' and '.join(splits)} leak")
+        else:
+            yield Finding("article-duplicate-text", "articles", pairs[0][0], "text", f"same text as {others}")
+
+
+def wikidata_conflicts(view: pa.Table):
+    """wikidata-type-conflict over (wikidata, type, id) of clean entities."""
+    g = view.group_by(["wikidata"]).aggregate([("type", "count_distinct")])
+    bad = g.filter(pc.greater(g["type_count_distinct"], 1))["wikidata"]
+    if len(bad) == 0:
+        return
+    rows = view.filter(pc.is_in(view["wikidata"], value_set=bad.combine_chunks()))
+    g = rows.group_by(["wikidata"]).aggregate([("type", "list"), ("id", "list")])
+    for row in g.to_pylist():
+        pairs = sorted(zip(row["id_list"], row["type_list"]))
+        yield Finding("wikidata-type-conflict", "entities", pairs[0][0], "type",
+                      f"{row['wikidata']} has types {', '.join(sorted(set(row['type_list'])))} across the corpus ({', '.join(f'{i}: {t}' for i, t in pairs[:4])})")
+
+
+def _groups_of(view: pa.Table, keys: list, col: str, also=(), distinct: bool = False) -> pa.Table:
+    """The groups of `view` by `keys` that have more than one row (more than one distinct `col` if
+    distinct), with `col` (and `also`) listed. Only the few such groups are materialised as lists."""
+    agg = "count_distinct" if distinct else "count"
+    g = view.group_by(keys).aggregate([(col, agg)])
+    g = g.filter(pc.greater(g[f"{col}_{agg}"], 1))
+    rows = view.join(g.select(keys), keys=keys, join_type="inner") if g.num_rows else view.slice(0, 0)
+    return rows.group_by(keys).aggregate([(col, "list")] + [(c, "list") for c in also])
 
 
 def _failed_ids(data, col):
@@ -398,7 +476,7 @@ def flat_mentions(entities: pa.Table) -> pa.Table:
             "kind": flat.field("kind")}
     for src, dst in (("id", "entity_id"), ("article_id", "article_id"), ("type", "entity_type"), ("status", "status"), ("annotator", "annotator")):
         cols[dst] = pc.take(_col(entities, src), parents)
-    cols["path"] = pa.array([f"mentions[{p}]" for p in pos.tolist()], pa.string())
+    cols["path"] = _paths("mentions[", pos)
     return pa.table(cols)
 
 
@@ -415,52 +493,380 @@ def flat_arguments(events: pa.Table) -> pa.Table:
     cols = {dst: pc.take(_col(events, src), parents) for src, dst in
             (("id", "id"), ("type", "event_type"), ("article_id", "article_id"), ("status", "status"), ("annotator", "annotator"))}
     cols.update({"role": flat.field("role"), "entity_id": flat.field("entity_id"), "mention_id": flat.field("mention_id"),
-                 "path": pa.array([f"arguments[{p}]" for p in pos.tolist()], pa.string())})
+                 "path": _paths("arguments[", pos)})
     return pa.table(cols)
 
 
-def _check_spans(table, view, idcol, art_idx, art_len, art_off, big):
+def _utf8(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of a string array and the byte offset of each value (len + 1), zero-copy."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_large_string(arr.type):
+        off = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
+    else:
+        off = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset: arr.offset + len(arr) + 1].astype(np.int64)
+    data = arr.buffers()[2]
+    buf = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return buf, off
+
+
+class _Texts:
+    """The article texts as UTF-8 bytes with, for every code point, its byte position: spans (code-point
+    offsets) are compared byte for byte without decoding any text in Python."""
+
+    def __init__(self, text: pa.Array):
+        self.text = text
+        self.buf, self.off = _utf8(text)
+        lo, hi = int(self.off[0]), int(self.off[-1])
+        lead = np.flatnonzero((self.buf[lo:hi] & 0xC0) != 0x80) + lo
+        self.cp_pos = np.append(lead, hi)  # byte position of each code point, and the end
+        self.length = _np(pc.utf8_length(text)).astype(np.int64)
+        self.cp_off = np.concatenate([[0], np.cumsum(self.length)])
+
+    def byte_at(self, a: np.ndarray, cp: np.ndarray) -> np.ndarray:
+        return self.cp_pos[self.cp_off[a] + cp]
+
+    def slice(self, a: int, start: int, end: int) -> str:
+        return self.buf[self.byte_at(a, start): self.byte_at(a, end)].tobytes().decode("utf-8")
+
+
+_WHITESPACE_CHARS = pa.array([chr(c) for c in _WHITESPACE.tolist()], pa.string())
+
+
+def _check_spans(table, view, idcol, art_idx, texts: _Texts):
     """Bounds, order, text equality and white-space edges of every span in `view`, vectorised with numpy
-    over UTF-32 code points. Spans of unknown articles were reported by references()."""
+    over UTF-8 bytes (offsets are code points). Spans of unknown articles were reported by references()."""
     known = _np(pc.is_valid(art_idx))
     a = _np(pc.fill_null(art_idx, 0)).astype(np.int64)
     start, end = _np(view["start"]).astype(np.int64), _np(view["end"]).astype(np.int64)
     text = _col(view, "text")
-    ids, paths = view[idcol].to_pylist(), view["path"].to_pylist()
+    art_len = texts.length
     reversed_ = known & (start >= end)
     oob = known & ~reversed_ & (end > art_len[a])
-    for i in np.flatnonzero(reversed_):
-        yield Finding("span-reversed", table, ids[i], paths[i], f"start {start[i]} is not before end {end[i]}")
-    for i in np.flatnonzero(oob):
-        yield Finding("span-out-of-bounds", table, ids[i], paths[i], f"end {end[i]} is past the end of the article text ({art_len[a[i]]} characters)")
+    sel = np.flatnonzero(reversed_)
+    for rid, path, s, e in zip(_at(view[idcol], sel), _at(view["path"], sel), start[sel].tolist(), end[sel].tolist()):
+        yield Finding("span-reversed", table, rid, path, f"start {s} is not before end {e}")
+    sel = np.flatnonzero(oob)
+    for rid, path, e, n in zip(_at(view[idcol], sel), _at(view["path"], sel), end[sel].tolist(), art_len[a[sel]].tolist()):
+        yield Finding("span-out-of-bounds", table, rid, path, f"end {e} is past the end of the article text ({n} characters)")
     slen = _np(pc.utf8_length(text)).astype(np.int64)
-    sbuf = np.frombuffer("".join(text.to_pylist()).encode("utf-32-le"), dtype=np.uint32)
-    soff = np.concatenate([[0], np.cumsum(slen)])[:-1]
+    sbuf, soff = _utf8(text)
+    sbytes = np.diff(soff)
     ok = known & ~reversed_ & ~oob
     mismatch = ok & (slen != end - start)
-    same_len = ok & ~mismatch & (slen > 0)
-    sel = np.flatnonzero(same_len)
-    if len(sel):
-        lens = slen[sel]
-        total = int(lens.sum())
-        span_of = np.repeat(np.arange(len(sel)), lens)
-        within = np.arange(total) - np.repeat(np.concatenate([[0], np.cumsum(lens)])[:-1], lens)
-        src = art_off[a[sel]][span_of] + start[sel][span_of] + within
-        dst = soff[sel][span_of] + within
-        diff = np.bincount(span_of, weights=(big[src] != sbuf[dst]), minlength=len(sel)) > 0
-        mismatch[sel[diff]] = True
-    texts = text.to_pylist()
-    for i in np.flatnonzero(mismatch):
-        actual = "".join(map(chr, big[art_off[a[i]] + start[i]: art_off[a[i]] + end[i]]))
-        yield Finding("span-text-mismatch", table, ids[i], paths[i] + ".text", f"is {texts[i][:60]!r}, the article has {actual[:60]!r} at {start[i]}:{end[i]}")
+    cand = np.flatnonzero(ok & ~mismatch & (slen > 0))
+    if len(cand):
+        bs = texts.byte_at(a[cand], start[cand])
+        be = texts.byte_at(a[cand], end[cand])
+        lens = sbytes[cand]
+        differ = (be - bs) != lens
+        same = np.flatnonzero(~differ)
+        if len(same):
+            ln = lens[same]
+            span_of = np.repeat(np.arange(len(same)), ln)
+            within = np.arange(int(ln.sum())) - np.repeat(np.cumsum(ln) - ln, ln)
+            neq = texts.buf[bs[same][span_of] + within] != sbuf[soff[cand[same]][span_of] + within]
+            differ[same] = np.bincount(span_of, weights=neq, minlength=len(same)) > 0
+        mismatch[cand[differ]] = True
+    sel = np.flatnonzero(mismatch)
+    for i, rid, path, txt in zip(sel.tolist(), _at(view[idcol], sel), _at(view["path"], sel), _at(text, sel)):
+        actual = texts.slice(int(a[i]), int(start[i]), int(end[i]))
+        yield Finding("span-text-mismatch", table, rid, path + ".text", f"is {txt[:60]!r}, the article has {actual[:60]!r} at {start[i]}:{end[i]}")
     has = slen > 0
-    first = np.zeros(len(slen), dtype=np.uint32)
-    last = np.zeros(len(slen), dtype=np.uint32)
-    first[has] = sbuf[soff[has]]
-    last[has] = sbuf[soff[has] + slen[has] - 1]
-    edge = has & (np.isin(first, _WHITESPACE) | np.isin(last, _WHITESPACE))
-    for i in np.flatnonzero(edge):
-        yield Finding("span-whitespace-edge", table, ids[i], paths[i] + ".text", f"{texts[i][:60]!r} starts or ends with white space")
+    first = pc.is_in(pc.utf8_slice_codeunits(text, 0, 1), value_set=_WHITESPACE_CHARS)
+    last = pc.is_in(pc.utf8_slice_codeunits(text, -1), value_set=_WHITESPACE_CHARS)
+    edge = has & _np(pc.or_(first, last))
+    sel = np.flatnonzero(edge)
+    for rid, path, txt in zip(_at(view[idcol], sel), _at(view["path"], sel), _at(text, sel)):
+        yield Finding("span-whitespace-edge", table, rid, path + ".text", f"{txt[:60]!r} starts or ends with white space")
+
+
+# --- bounded memory: the corpus checked partition by partition ----------------------------------------------
+#
+# Every row goes to partition crc32(key) % P, its key being its article (articles: id; annotations:
+# article_id, or the article part of its id if article_id is null). All level 2 and 3 checks but one
+# look within an article, so they run on each partition as they would on the whole corpus. What crosses
+# articles is handled so that the findings stay exactly those of the in-memory path:
+# - ids follow "<article_id>/<local>". Where an id, a mention id or a reference names another article
+#   than its row's (a defect, or a cross-article reference), the two articles are linked; the linked
+#   articles ("tainted") are checked again together, from the partition files, and their per-partition
+#   findings of levels 2 to 4 are replaced by that check's.
+# - wikidata-type-conflict, article-split-leak and article-duplicate-text are corpus-wide: each partition
+#   gives a small projection ((wikidata, type) pairs; one (text digest, id, split) row an article) and
+#   they are checked over those at the end.
+
+SMALL_CORPUS_BYTES = 32 << 20  # Parquet bytes up to which a corpus is checked in memory
+PARTITION_BYTES = 16 << 20  # Parquet bytes a partition (about 10,000 articles of 50 annotation rows)
+SPILL_OPTIONS = dict(compression="lz4", use_dictionary=True, write_statistics=False)
+_LOCAL_GLOBAL = {"wikidata-type-conflict", "article-split-leak", "article-duplicate-text"}
+
+
+def partitions_for(root: Path) -> int:
+    """1 (in memory) for a small corpus, else one partition per PARTITION_BYTES of Parquet."""
+    size = 0
+    for table in TABLES:
+        try:
+            size += sum(p.stat().st_size for p in storage.table_files(root, table))
+        except (StorageError, OSError):
+            return 1  # the in-memory path reports it
+    return 1 if size <= SMALL_CORPUS_BYTES else max(2, math.ceil(size / PARTITION_BYTES))
+
+
+def validate_partitioned(root: Path, contract: Contract, partitions: int, workers: int | None = None, workdir: Path | None = None) -> Report:
+    """validate_corpus over `partitions` hash partitions spilled to temporary Parquet files."""
+    tmp = Path(tempfile.mkdtemp(prefix="newscorpus-validate-", dir=workdir))
+    try:
+        findings, counts = _spill(root, contract, partitions, tmp)
+        if len(counts) < len(TABLES):
+            return Report(sort_findings(findings), counts, skipped_levels=True)
+        workers = workers or min(2, os.cpu_count() or 1, partitions)
+        args = [(contract, tmp, p) for p in range(partitions)]
+        if workers > 1:
+            with ProcessPoolExecutor(workers) as pool:
+                results = list(pool.map(_check_partition, *zip(*args)))
+        else:
+            results = [_check_partition(*a) for a in args]
+        edges, pairs, digests = [], [], []
+        local = []
+        for found, keys, part_edges, part_pairs, part_digests in results:
+            findings += [f for f, k in zip(found, keys) if k is None]
+            local += [(f, k) for f, k in zip(found, keys) if k is not None]
+            edges += part_edges
+            pairs.append(part_pairs)
+            digests.append(part_digests)
+        tainted = _linked(edges)
+        findings += [f for f, k in local if k not in tainted]
+        if tainted:
+            findings += _check_tainted(contract, tmp, partitions, tainted)
+        findings += same_texts(pa.concat_tables(digests))
+        findings += _wikidata_conflicts(tmp, partitions, pa.concat_tables(pairs))
+        return Report(sort_findings(findings), counts)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _prefix(values: list) -> list:
+    return [v.split("/", 1)[0] if v is not None else None for v in values]
+
+
+def _keys(table: str, data: pa.Table) -> pa.Array:
+    """The article each row belongs to (see above); "" when even that is null."""
+    if table == "articles":
+        return pc.fill_null(_col(data, "id"), "")
+    key = _col(data, "article_id")
+    if key.null_count:
+        ids = _col(data, "id")
+        fill = pa.array(_prefix(ids.filter(pc.is_null(key)).to_pylist()), pa.string())
+        key = pc.replace_with_mask(key, pc.is_null(key), fill)
+    return pc.fill_null(key, "")
+
+
+def _partition_of(keys: pa.Array, partitions: int) -> np.ndarray:
+    enc = pc.dictionary_encode(keys)
+    part = np.array([zlib.crc32(k.encode("utf-8")) % partitions for k in enc.dictionary.to_pylist()], dtype=np.int64)
+    return part[_np(enc.indices)] if len(part) else np.zeros(len(keys), np.int64)
+
+
+def _spill_path(tmp: Path, table: str, p: int) -> Path:
+    return tmp / f"{table}-{p:05d}.parquet"
+
+
+def _read_rows(path: Path, schema: pa.Schema):
+    """A table file in pieces of bounded size (a row group at a time for a big single file)."""
+    pf = None
+    try:
+        pf = pq.ParquetFile(path)
+        if pf.metadata.num_rows <= 1_000_000 or pf.num_row_groups == 1:
+            yield storage.conform(pf.read(), schema, str(path))
+            return
+        for i in range(pf.num_row_groups):
+            yield storage.conform(pf.read_row_group(i), schema, str(path))
+    except (OSError, pa.ArrowException) as exc:
+        raise StorageError(f"{path}: unreadable Parquet: {str(exc).splitlines()[0]}") from None
+
+
+def _spill(root: Path, contract: Contract, partitions: int, tmp: Path) -> tuple[list, dict]:
+    """Read every table once and write its rows to their partitions. A table that cannot be read gives
+    table-unreadable and no counts (levels 2 to 4 then do not run), as in the in-memory path."""
+    findings, counts = [], {}
+    for table in TABLES:
+        schema = contract.arrow_schema(table)
+        rel = storage.relaxed(schema)
+        writers: dict = {}
+        n = 0
+        try:
+            for path in storage.table_files(root, table):
+                for data in _read_rows(path, schema):
+                    n += data.num_rows
+                    part = _partition_of(_keys(table, data), partitions)
+                    order = np.argsort(part, kind="stable")
+                    sizes = np.bincount(part, minlength=partitions)
+                    data = data.take(pa.array(order))
+                    start = 0
+                    for p in np.flatnonzero(sizes).tolist():
+                        if p not in writers:
+                            writers[p] = pq.ParquetWriter(_spill_path(tmp, table, p), rel, **SPILL_OPTIONS)
+                        writers[p].write_table(data.slice(start, int(sizes[p])))
+                        start += int(sizes[p])
+            counts[table] = n
+        except StorageError as exc:
+            path, _, message = str(exc).partition(": ")
+            findings.append(Finding("table-unreadable", table, None, None, message or str(exc), path))
+        finally:
+            for w in writers.values():
+                w.close()
+    return findings, counts
+
+
+def _read_partition(contract: Contract, tmp: Path, p: int) -> dict:
+    out = {}
+    for table in TABLES:
+        path = _spill_path(tmp, table, p)
+        schema = storage.relaxed(contract.arrow_schema(table))
+        out[table] = pq.read_table(path, schema=schema) if path.exists() else schema.empty_table()
+    return out
+
+
+def _check_partition(contract: Contract, tmp: Path, p: int):
+    """One partition: its findings, the article key of each level 2-4 finding (None for level 1, which is
+    per row and kept whatever happens), the links between articles, and the corpus-wide projections."""
+    tables = _read_partition(contract, tmp, p)
+    findings, corpus = check_level1(contract, tables, local=True)
+    keys = _finding_keys(findings, tables)
+    wd = corpus.wikidata()
+    wd = wd.select(["wikidata", "type", "id"]) if wd.num_rows else pa.table({"wikidata": pa.array([], pa.string()), "type": pa.array([], pa.string()), "id": pa.array([], pa.string())})
+    pq.write_table(wd, tmp / f"wikidata-{p:05d}.parquet", **SPILL_OPTIONS)
+    pairs = wd.group_by(["wikidata", "type"]).aggregate([])
+    return findings, keys, _edges(tables), pairs, _digests(corpus.t["articles"])
+
+
+def _finding_keys(findings: list, tables: dict) -> list:
+    keys: list = [None] * len(findings)
+    for table in TABLES:
+        at = [i for i, f in enumerate(findings) if f.table == table and CHECKS[f.check].level >= 2]
+        if not at:
+            continue
+        data = tables[table]
+        idx = pc.index_in(pa.array([findings[i].record for i in at], pa.string()), value_set=_col(data, "id"))
+        owner = pc.take(_keys(table, data), pc.fill_null(idx, 0)).to_pylist()
+        for i, k in zip(at, owner):
+            keys[i] = k
+    return keys
+
+
+def _digests(arts: pa.Table) -> pa.Table:
+    """One small row per clean article: the MD5 of its normalised text, its id and split."""
+    norm = normalized_text(_col(arts, "text")) if arts.num_rows else pa.array([], pa.string())
+    buf, off = _utf8(norm) if len(norm) else (np.zeros(0, np.uint8), np.zeros(1, np.int64))
+    mv = memoryview(buf)
+    digests = [hashlib.md5(mv[off[i]:off[i + 1]]).digest() for i in range(len(norm))]
+    return pa.table({"norm": pa.array(digests, pa.binary()), "id": _col(arts, "id") if arts.num_rows else pa.array([], pa.string()),
+                     "split": _col(arts, "split") if arts.num_rows else pa.array([], pa.string())})
+
+
+def _prefix_differs(values: pa.Array, keys: pa.Array) -> np.ndarray:
+    """Where values[i] (an id) is not null and its part before the first "/" is not keys[i]."""
+    slash = pc.find_substring(values, "/")
+    klen = pc.binary_length(keys)
+    valid = _np(pc.is_valid(values))
+    whole = _np(pc.fill_null(pc.equal(slash, -1), False))
+    differs = valid & whole & _np(pc.fill_null(pc.not_equal(values, keys), True))
+    cand = np.flatnonzero(valid & ~whole & _np(pc.fill_null(pc.equal(slash, pc.cast(klen, pa.int32())), False)))
+    differs |= valid & ~whole
+    if len(cand):
+        vbuf, voff = _utf8(values)
+        kbuf, koff = _utf8(keys)
+        ln = (koff[1:] - koff[:-1])[cand]
+        of = np.repeat(np.arange(len(cand)), ln)
+        within = np.arange(int(ln.sum())) - np.repeat(np.cumsum(ln) - ln, ln)
+        neq = vbuf[voff[cand][of] + within] != kbuf[koff[cand][of] + within]
+        differs[cand] = np.bincount(of, weights=neq, minlength=len(cand)) > 0
+    return differs
+
+
+def _edges(tables: dict) -> list:
+    """(article, other article) for every id or reference of a row that names another article than the row's."""
+    out = []
+
+    def check(values, keys):
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        sel = np.flatnonzero(_prefix_differs(values, keys))
+        if len(sel):
+            out.extend(zip(_at(keys, sel), _prefix(_at(values, sel))))
+
+    def nested(keys, lists, fields):
+        lists = lists.combine_chunks() if isinstance(lists, pa.ChunkedArray) else lists
+        flat = lists.flatten()
+        if len(flat) == 0:
+            return
+        k = pc.take(keys, pc.list_parent_indices(lists))
+        for name in fields:
+            check(flat.field(name) if name else flat, k)
+
+    for table in ANNOTATION_TABLES:
+        data = tables[table]
+        if data.num_rows == 0:
+            continue
+        keys = _keys(table, data)
+        check(data["id"], keys)
+        if table == "entities":
+            nested(keys, data["mentions"], ["id"])
+        elif table == "events":
+            nested(keys, data["arguments"], ["entity_id", "mention_id"])
+        else:
+            claimer = _col(data, "claimer")
+            check(claimer.field("entity_id"), keys)
+            check(claimer.field("mention_id"), keys)
+            nested(keys, data["event_ids"], [None])
+    return out
+
+
+def _linked(edges: list) -> set:
+    """The articles linked to another by an edge (union-find over the few edges there are)."""
+    parent: dict = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[ra] = rb
+    return set(parent)
+
+
+def _check_tainted(contract: Contract, tmp: Path, partitions: int, tainted: set) -> list:
+    """Levels 2 to 4 (corpus-wide checks aside) over the rows of the linked articles, all together."""
+    wanted = pa.array(sorted(tainted), pa.string())
+    parts = sorted({zlib.crc32(k.encode("utf-8")) % partitions for k in tainted})
+    gathered = {t: [] for t in TABLES}
+    for p in parts:
+        tables = _read_partition(contract, tmp, p)
+        for t in TABLES:
+            data = tables[t]
+            if data.num_rows:
+                gathered[t].append(data.filter(pc.is_in(_keys(t, data), value_set=wanted)))
+    tables = {t: pa.concat_tables(v) if v else storage.relaxed(contract.arrow_schema(t)).empty_table() for t, v in gathered.items()}
+    findings, _ = check_level1(contract, tables, local=True)
+    return [f for f in findings if CHECKS[f.check].level >= 2]
+
+
+def _wikidata_conflicts(tmp: Path, partitions: int, pairs: pa.Table) -> list:
+    """wikidata-type-conflict from the distinct (wikidata, type) pairs of every partition; the rows of a
+    conflicting Wikidata id are read back from the partitions' small projections."""
+    if pairs.num_rows == 0:
+        return []
+    pairs = pairs.group_by(["wikidata", "type"]).aggregate([])
+    g = pairs.group_by(["wikidata"]).aggregate([("type", "count")])
+    bad = g.filter(pc.greater(g["type_count"], 1))["wikidata"].combine_chunks()
+    if len(bad) == 0:
+        return []
+    rows = [pq.read_table(tmp / f"wikidata-{p:05d}.parquet", filters=pc.is_in(pc.field("wikidata"), value_set=bad)) for p in range(partitions)]
+    return list(wikidata_conflicts(pa.concat_tables(rows)))
 
 
 def has_errors(findings) -> bool:
