@@ -205,6 +205,28 @@ def checks(markdown):
 
 
 @main.command()
+@click.option("--dry-run", is_flag=True, help="Check and report what would be migrated, write nothing.")
+@click.option("--path", "path", type=click.Path(file_okay=False), help="Corpus root (default: here or above).")
+def migrate(dry_run, path):
+    """Migrate tables written under an older schema version to the corpus' current one, after a backup.
+
+    Tables are never converted silently on read: a table of an older schema version is refused until this
+    runs. The old files are copied to .newscorpus-backup/migrate-<time>/ first; the migrated corpus must
+    validate, or nothing is written.
+
+    \b
+    Example:
+      newscorpus migrate --dry-run
+      newscorpus migrate && newscorpus validate
+    """
+    from .migrate import migrate_corpus
+
+    result = migrate_corpus(_root(path), dry_run=dry_run)
+    for line in result.summary():
+        click.echo(line)
+
+
+@main.command()
 @click.option("--articles", type=click.IntRange(1), required=True, help="Number of articles.")
 @click.option("--out", "out", type=click.Path(file_okay=False), required=True, help="New corpus root to write.")
 @click.option("--faults", type=click.FloatRange(0, 0.5), default=0.0, show_default=True, help="Share of articles given one fault, check ids in turn.")

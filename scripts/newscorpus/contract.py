@@ -14,12 +14,75 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from .errors import CorpusNotFound, SchemaError
+from . import __version__
+from .errors import CorpusNotFound, SchemaError, StorageError
 
 TABLES = ("articles", "entities", "events", "claims")
 ANNOTATION_TABLES = ("entities", "events", "claims")
 INT32_MAX = 2**31 - 1
-SCHEMA_VERSION_KEY = b"newscorpus.schema_version"
+SCHEMA_VERSION_KEY = b"newscorpus.schema_version"  # Parquet metadata: the schema version the rows were written under
+WRITER_KEY = b"newscorpus.writer"  # Parquet metadata: the newscorpus version that wrote the file
+# Every schema version this newscorpus knows, with the first newscorpus release that reads it. A corpus whose
+# schema/ontology.json has a newer major version is refused with the release to install.
+KNOWN_SCHEMA_VERSIONS = {"1.0.0": "0.1.0"}
+
+
+def parse_semver(version: str) -> tuple[int, int, int]:
+    """X.Y.Z as a tuple of ints; ValueError otherwise."""
+    parts = version.split(".") if isinstance(version, str) else []
+    if len(parts) != 3 or not all(p.isdigit() and p.isascii() for p in parts):
+        raise ValueError(f"version {version!r} is not X.Y.Z")
+    return tuple(int(p) for p in parts)
+
+
+def check_data_version(metadata: dict | None, current: str, where: str) -> None:
+    """Refuse a stored table written under another schema version than `current` (StorageError, one line
+    naming the file and what to do): an older one needs `newscorpus migrate`, never a silent conversion on
+    read; a newer one needs the schema and the newscorpus release it was written with. A file without a
+    version (written by another tool) is read as the current version and checked by the validator."""
+    meta = metadata or {}
+    raw = meta.get(SCHEMA_VERSION_KEY)
+    if raw is None or raw.decode("utf-8", "replace") == current:
+        return
+    found = raw.decode("utf-8", "replace")
+    try:
+        older = parse_semver(found) < parse_semver(current)
+    except ValueError:
+        raise StorageError(f"{where}: its schema version {found[:40]!r} is not X.Y.Z; restore the file from git") from None
+    if older:
+        raise StorageError(f"{where}: written under schema version {found}, the corpus schema is {current}: "
+                           "run `newscorpus migrate` (it backs the old files up first)")
+    writer = meta.get(WRITER_KEY, b"").decode("utf-8", "replace")
+    need = writer if writer and _is_semver(writer) else KNOWN_SCHEMA_VERSIONS.get(found)
+    install = (f"pip install 'newscorpus>={need}'" if need
+               else f"install a newscorpus release that supports schema version {found}")
+    raise StorageError(f"{where}: written under schema version {found}{f' by newscorpus {writer}' if writer else ''}, newer than "
+                       f"this corpus' schema/ontology.json ({current}): take schema/ from the same commit as the data, and {install}")
+
+
+def _is_semver(version: str) -> bool:
+    try:
+        parse_semver(version)
+    except ValueError:
+        return False
+    return True
+
+
+def check_schema_version(ontology: dict, where: str = "schema/ontology.json") -> None:
+    """SchemaError if the ontology's version is not X.Y.Z, or has a major version newer than this newscorpus
+    knows (its labels and fields may need code this release does not have)."""
+    version = ontology.get("version")
+    try:
+        major = parse_semver(version)[0]
+    except ValueError:
+        raise SchemaError(f"{where}: version {version!r} is not X.Y.Z") from None
+    known = max(KNOWN_SCHEMA_VERSIONS, key=parse_semver)
+    if major > parse_semver(known)[0]:
+        need = ontology.get("requires_newscorpus")
+        install = f"pip install 'newscorpus>={need}'" if isinstance(need, str) and _is_semver(need) else \
+            f"install a newscorpus release that supports schema version {version}"
+        raise SchemaError(f"{where}: schema version {version} is newer than this newscorpus {__version__} supports "
+                          f"(up to {known}): {install}")
 
 
 def find_root(start: Path | str | None = None) -> Path:
@@ -147,7 +210,8 @@ class Contract:
         return [v for v in _non_null(node)["enum"]]
 
     def arrow_schema(self, table: str) -> pa.Schema:
-        return pa.schema(arrow_fields(self.schemas[table]), metadata={SCHEMA_VERSION_KEY: self.version.encode()})
+        return pa.schema(arrow_fields(self.schemas[table]),
+                         metadata={SCHEMA_VERSION_KEY: self.version.encode(), WRITER_KEY: __version__.encode()})
 
     @functools.cached_property
     def validators(self) -> dict:
@@ -192,6 +256,14 @@ def _check_ontology(ontology: dict) -> None:
     for key in ("version", "entity_types", "event_types", "claimer_types"):
         if key not in ontology:
             raise SchemaError(f"{where}: missing {key!r}")
+    check_schema_version(ontology, where)
+    for key, kinds in (("entity_types", dict), ("event_types", dict), ("claimer_types", (list, dict))):
+        if not isinstance(ontology[key], kinds) or not ontology[key]:
+            raise SchemaError(f"{where}: {key!r} must be a non-empty {'object' if kinds is dict else 'list'}")
+    for ev, spec in ontology["event_types"].items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("roles"), dict) or \
+                not all(isinstance(f, list) and all(isinstance(x, str) for x in f) for f in spec["roles"].values()):
+            raise SchemaError(f"{where}: event type {ev!r} needs an object with definition, cameo and roles (role -> list of entity types)")
     etypes = set(ontology["entity_types"])
     for name in ontology["claimer_types"]:
         if name not in etypes:
@@ -230,7 +302,10 @@ def _load(schema_dir: Path) -> Contract:
         except JSError as exc:
             raise SchemaError(f"{schema_dir / name}: not a valid JSON Schema: {exc.message}") from None
         schemas[table] = _resolve(docs[name], name, docs, ontology, inventories)
-        arrow_fields(schemas[table])  # fail early if the schema cannot be stored
+        try:
+            arrow_fields(schemas[table])  # fail early if the schema cannot be stored
+        except (KeyError, TypeError, AttributeError, IndexError) as exc:
+            raise SchemaError(f"{schema_dir / name}: not a table schema (an object with properties): {type(exc).__name__} {exc}") from None
     return Contract(schema_dir=schema_dir, ontology=ontology, schemas=schemas, raw={**docs, "ontology.json": ontology})
 
 

@@ -61,6 +61,10 @@ _CHECKS = [
     Check("article-duplicate-text", 4, WARNING, "The same or near-same article text is stored twice within one split."),
     Check("article-unannotated", 4, WARNING, "An article has no gold annotation yet."),
     Check("license-unknown", 4, WARNING, "An article's license is unknown: it cannot be redistributed until it is cleared."),
+    Check("text-control-characters", 2, ERROR, "An article's text or title has a control character other than line feed and tab (C0, DEL, C1): extraction debris that offsets count, tokenizers split on and terminals execute."),
+    Check("text-bom", 2, ERROR, "An article's text or title has a byte order mark (U+FEFF): invisible, yet counted by every offset after it."),
+    Check("id-collision", 2, ERROR, "Records of two kinds (article, entity, mention, event, claim) share an id: ids must be unique across kinds, as Label Studio regions and release rows are keyed by them."),
+    Check("text-personal-data", 4, WARNING, "An article's text has what looks like an e-mail address or a phone number: make sure it may be published before a release (the finding gives its position, not its value)."),
 ]
 CHECKS = {c.id: c for c in _CHECKS}
 ALIASES: dict[str, str] = {}

@@ -67,6 +67,8 @@ def check_records(records: list[tuple[int, object]], table: str, contract: Contr
     findings, seen = [], {}
     for line, rec in records:
         rid = rec.get("id") if isinstance(rec, dict) and isinstance(rec.get("id"), str) else f"line {line}"
+        if not (rid.isprintable() and len(rid) <= 200):  # a finding is one printable line: no id with a line break or an escape
+            rid = f"line {line}"
         findings += record_findings(validator, table, rec, rid, f"{source}:{line}")
         if isinstance(rec, dict) and isinstance(rec.get("id"), str):
             if rec["id"] in seen:

@@ -44,7 +44,7 @@ def _natural(rid: str):
 def render(doc: dict) -> Group:
     art, contract = doc["article"], doc["contract"]
     styles = {t: TYPE_STYLES[i % len(TYPE_STYLES)] for i, t in enumerate(contract.entity_types)}
-    text = Text(art["text"])
+    text = Text(_printable(art["text"]))
     for c in doc["claims"]:
         text.stylize("italic on grey15", c["span"]["start"], c["span"]["end"])
     for e in doc["entities"]:
@@ -65,18 +65,27 @@ def render(doc: dict) -> Group:
     ents = Table("entity", "type", "name", "wikidata", "mentions", title=f"{len(doc['entities'])} entities", show_lines=False)
     for e in doc["entities"]:
         ments = "; ".join(f"{m['text']} ({m['kind']})" for m in e["mentions"])
-        ents.add_row(*(Text(x) for x in (_local(e["id"]), e["type"], e["name"], e["wikidata"] or "", ments)))
+        ents.add_row(*(Text(_printable(x)) for x in (_local(e["id"]), e["type"], e["name"], e["wikidata"] or "", ments)))
     evs = Table("event", "type", "trigger", "arguments", "realis/polarity", "time", title=f"{len(doc['events'])} events")
     for v in doc["events"]:
         args = "; ".join(f"{a['role']}={mentions[a['mention_id']][1]['text'] if a['mention_id'] in mentions else a['mention_id']}"
                          for a in v["arguments"])
-        evs.add_row(*(Text(x) for x in (_local(v["id"]), v["type"], v["trigger"]["text"], args, f"{v['realis']}/{v['polarity']}", v["time"] or "")))
+        evs.add_row(*(Text(_printable(x)) for x in (_local(v["id"]), v["type"], v["trigger"]["text"], args, f"{v['realis']}/{v['polarity']}", v["time"] or "")))
     cls = Table("claim", "claimer", "cue", "quote/stance", "topic", "events", "claimed", title=f"{len(doc['claims'])} claims")
     for c in doc["claims"]:
         who = "(author)" if c["by_author"] else (mentions[c["claimer"]["mention_id"]][0]["name"] if c["claimer"] and c["claimer"]["mention_id"] in mentions else "(unnamed)")
-        cls.add_row(*(Text(x) for x in (_local(c["id"]), who, (c["cue"] or {}).get("text", ""), f"{c['quote']}/{c['stance']}",
+        cls.add_row(*(Text(_printable(x)) for x in (_local(c["id"]), who, (c["cue"] or {}).get("text", ""), f"{c['quote']}/{c['stance']}",
                                         c["topic"], " ".join(_local(e) for e in c["event_ids"]), _clip(c["span"]["text"]))))
     return Group(meta, legend, Text(""), text, ents, evs, cls)
+
+
+_CONTROLS = {c: "\ufffd" for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]}
+
+
+def _printable(text: str) -> str:
+    """The text with each control character (but \n and \t) shown as U+FFFD: one for one, so offsets hold, and
+    no escape sequence from the data reaches the terminal (rich passes ESC through)."""
+    return text.translate(_CONTROLS)
 
 
 def _local(rid: str) -> str:

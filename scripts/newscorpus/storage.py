@@ -2,8 +2,13 @@
 
 A table is either one file (corpus/articles.parquet) or a folder of shards (corpus/articles/*.parquet),
 read as one table. Writes go to a temporary file in the same folder, are fsynced, then renamed over the
-old file, so a reader sees the old table or the new one, never half of one. The same rows give the same
-bytes: rows are sorted by id and the writer options are fixed.
+old file, so a reader sees the old table or the new one, never half of one. A write of several tables is
+one transaction: the renames are listed in a journal (.newscorpus.journal) before the first of them, and
+a write killed between two renames is finished by the next process that locks or reads the corpus, so
+no reader ever sees the new entities with the old events. Pages carry CRC checksums that are verified on
+read, so a flipped bit is an unreadable table, not a silently different value. A table written under
+another schema version is refused (older: `newscorpus migrate`; newer: the release to install). The same
+rows give the same bytes: rows are sorted by id and the writer options are fixed.
 """
 
 from __future__ import annotations
@@ -11,14 +16,16 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import json
 import os
+import threading
 import time
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .contract import SCHEMA_VERSION_KEY, TABLES, Contract, table_location
+from .contract import SCHEMA_VERSION_KEY, TABLES, Contract, check_data_version, table_location
 from .errors import StorageError
 
 WRITE_OPTIONS = dict(
@@ -28,8 +35,11 @@ WRITE_OPTIONS = dict(
     write_statistics=True,
     data_page_size=1 << 20,
     row_group_size=64 * 1024,
+    write_page_checksum=True,
 )
 LOCK_NAME = ".newscorpus.lock"
+JOURNAL_NAME = ".newscorpus.journal"
+_held = threading.local()  # roots whose exclusive lock this thread holds (a reader inside a writer must not wait for itself)
 
 
 def table_files(root: Path, table: str) -> list[Path]:
@@ -45,10 +55,11 @@ def table_files(root: Path, table: str) -> list[Path]:
 def read_file(path: Path, schema: pa.Schema | None = None) -> pa.Table:
     """One Parquet file; StorageError (naming the file) if it is unreadable or not of `schema`."""
     try:
-        table = pq.ParquetFile(path).read()
+        table = pq.ParquetFile(path, page_checksum_verification=True).read()
     except (OSError, pa.ArrowException) as exc:
         raise StorageError(f"{path}: unreadable Parquet: {str(exc).splitlines()[0]}") from None
     if schema is not None:
+        check_data_version(table.schema.metadata, (schema.metadata or {}).get(SCHEMA_VERSION_KEY, b"").decode(), str(path))
         table = conform(table, schema, str(path))
     return table
 
@@ -100,6 +111,9 @@ def _same_shape(a: pa.DataType, b: pa.DataType) -> bool:
 def read_table(root: Path, table: str, contract: Contract) -> pa.Table:
     """The whole table as one Arrow table of the contract's schema (empty if not stored yet)."""
     schema = contract.arrow_schema(table)
+    if (Path(root) / JOURNAL_NAME).exists():  # a writer was killed between two renames: finish its write first
+        with read_lock(root):
+            pass
     files = table_files(root, table)
     if not files:
         return relaxed(schema).empty_table()
@@ -113,8 +127,8 @@ def write_table(root: Path, table: str, data: pa.Table, contract: Contract) -> P
 
 
 def write_tables(root: Path, tables: dict, contract: Contract) -> dict:
-    """Write several tables: every temporary file first, then the renames, so a failure in the
-    preparation changes nothing stored. The caller holds the corpus lock."""
+    """Write several tables as one transaction: every temporary file first (a failure there changes nothing
+    stored), then the journal of the renames, then the renames. The caller holds the corpus lock."""
     prepared = []
     try:
         for name, data in tables.items():
@@ -130,11 +144,70 @@ def write_tables(root: Path, tables: dict, contract: Contract) -> dict:
         for tmp, _ in prepared:
             tmp.unlink(missing_ok=True)
         raise
-    for tmp, target in prepared:
-        os.replace(tmp, target)
-    if prepared:
-        _fsync_dir(prepared[0][1].parent)
+    _commit(Path(root), prepared)
     return {name: target for name, (_, target) in zip(tables, prepared)}
+
+
+def _commit(root: Path, prepared: list) -> None:
+    """Rename the fsynced temporary files over their tables. The journal, written whole (temporary file, fsync,
+    rename) before the first rename, is the commit point: once it exists the write is finished by recover()
+    whatever happens; it is removed after the last rename."""
+    if not prepared:
+        return
+    journal = root / JOURNAL_NAME
+    entries = [[tmp.relative_to(root).as_posix(), target.relative_to(root).as_posix()] for tmp, target in prepared]
+    _write_durably(journal, json.dumps({"renames": entries}).encode())
+    _rename_all(root, entries)
+    journal.unlink()
+    _fsync_dir(root)
+
+
+def _rename_all(root: Path, entries: list) -> list[str]:
+    done = []
+    for tmp, target in entries:
+        if (root / tmp).exists():
+            os.replace(root / tmp, root / target)
+            done.append(target)
+    for folder in sorted({(root / target).parent for _, target in entries}):
+        _fsync_dir(folder)
+    return done
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StorageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    _fsync_dir(path.parent)
+
+
+def recover(root: Path) -> list[str]:
+    """Finish the write of a process killed between its renames (the journal names them: roll forward), and
+    delete the temporary files of writers killed before their journal (their tables were never replaced).
+    The caller holds the exclusive lock. Returns the tables renamed into place."""
+    root = Path(root)
+    journal = root / JOURNAL_NAME
+    done = []
+    if journal.is_file():
+        try:
+            entries = json.loads(journal.read_bytes())["renames"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise StorageError(f"{journal}: unreadable ({exc}); a write was cut short: restore corpus/ and annotations/ from git") from None
+        done = _rename_all(root, entries)
+        journal.unlink()
+        _fsync_dir(root)
+    (root / (JOURNAL_NAME + ".tmp")).unlink(missing_ok=True)
+    for table in TABLES:
+        folder = table_location(root, table).parent
+        for debris in folder.glob(f".{table}.parquet.*.tmp") if folder.is_dir() else ():
+            debris.unlink(missing_ok=True)
+    return done
 
 
 def _sorted(data: pa.Table) -> pa.Table:
@@ -163,24 +236,66 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+def _flock(fd: int, mode: int, wait: float, path: Path) -> None:
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            if time.monotonic() >= deadline:
+                raise StorageError(f"{path}: another newscorpus process is writing this corpus; try again when it is done") from None
+            time.sleep(0.1)
+
+
+def _holding() -> set:
+    if not hasattr(_held, "roots"):
+        _held.roots = set()
+    return _held.roots
+
+
 @contextlib.contextmanager
 def corpus_lock(root: Path, wait: float = 30.0):
     """Exclusive lock of the corpus for writers. A lock held by a killed process is released by the
-    kernel with its file descriptor, so it never needs cleaning up by hand."""
+    kernel with its file descriptor, so it never needs cleaning up by hand; what the killed process left
+    half-done is finished (recover) as soon as the lock is taken."""
     path = root / LOCK_NAME
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    deadline = time.monotonic() + wait
+    key = Path(root).resolve()
     try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise StorageError(f"{path}: another newscorpus process is writing this corpus; try again when it is done") from None
-                time.sleep(0.1)
+        _flock(fd, fcntl.LOCK_EX, wait, path)
+        recover(root)
+        _holding().add(key)
+        try:
+            yield
+        finally:
+            _holding().discard(key)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def read_lock(root: Path, wait: float = 30.0):
+    """Shared lock for readers of several tables: no writer renames a table while it is held, so they read
+    one version of the corpus. A no-op inside this thread's own corpus_lock, and on a corpus it cannot lock
+    (read-only)."""
+    key = Path(root).resolve()
+    path = Path(root) / LOCK_NAME
+    if key in _holding():
+        yield
+        return
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        yield
+        return
+    try:
+        if (Path(root) / JOURNAL_NAME).exists():
+            _flock(fd, fcntl.LOCK_EX, wait, path)
+            recover(root)
+        _flock(fd, fcntl.LOCK_SH, wait, path)
         yield
     finally:
         os.close(fd)
@@ -193,4 +308,6 @@ def schema_version_of(path: Path) -> str | None:
 
 
 def all_tables(root: Path, contract: Contract) -> dict:
-    return {t: read_table(root, t, contract) for t in TABLES}
+    """Every table, read under the shared lock: one consistent version of the corpus."""
+    with read_lock(root):
+        return {t: read_table(root, t, contract) for t in TABLES}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import re
 import shutil
 import tempfile
 import unicodedata
@@ -24,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .contract import ANNOTATION_TABLES, TABLES, Contract, load_contract
+from .contract import ANNOTATION_TABLES, SCHEMA_VERSION_KEY, TABLES, Contract, check_data_version, load_contract
 from .errors import StorageError
 from .findings import CHECKS, ERROR, Finding, sort_findings
 from .schemacheck import compile_table
@@ -67,12 +68,13 @@ def validate_corpus(root: Path, contract: Contract | None = None, select=None, i
         report.findings = _select(report.findings, select, ignore)
         return report
     tables, findings = {}, []
-    for table in TABLES:
-        try:
-            tables[table] = storage.read_table(root, table, contract)
-        except StorageError as exc:
-            path, _, message = str(exc).partition(": ")
-            findings.append(Finding("table-unreadable", table, None, None, message or str(exc), path))
+    with storage.read_lock(root):  # one version of the corpus, and a write cut short is finished first
+        for table in TABLES:
+            try:
+                tables[table] = storage.read_table(root, table, contract)
+            except StorageError as exc:
+                path, _, message = str(exc).partition(": ")
+                findings.append(Finding("table-unreadable", table, None, None, message or str(exc), path))
     report = check_tables(contract, tables) if len(tables) == len(TABLES) else Report([], skipped_levels=True)
     report.findings = _select(findings + report.findings, select, ignore)
     report.counts = {t: tables[t].num_rows for t in tables}
@@ -105,7 +107,8 @@ def check_level1(contract: Contract, tables: dict, local: bool = False) -> tuple
         clean[table] = data.filter(pa.array(~bad)) if bad.any() else data
         excluded[table] = data.filter(pa.array(bad)) if bad.any() else data.slice(0, 0)
     c = Corpus(contract, clean, excluded, local=local)
-    for check in (c.ids, c.articles_text, c.references, c.spans, c.roles, c.clusters, c.claims, c.duplicates, c.corpus):
+    for check in (c.ids, c.id_collisions, c.articles_text, c.text_hygiene, c.references, c.spans, c.roles, c.clusters, c.claims,
+                  c.duplicates, c.corpus, c.personal_data):
         findings += check()
     return findings, c
 
@@ -182,6 +185,65 @@ class Corpus:
             for rec, value, path in zip((rows[owner] if owner else rows[col]).to_pylist(), rows[col].to_pylist(),
                                         rows["path"].to_pylist() if owner else [None] * rows.num_rows):
                 yield Finding("id-duplicate", table, rec, path or "id", f"{kind} id {value} is used more than once")
+
+    def id_collisions(self):
+        """An id used by records of two kinds: reported on the record of the later kind (articles, entities,
+        mentions, events, claims), naming the earlier one."""
+        kinds = [("article", "articles", self.t["articles"], "id", None), ("entity", "entities", self.t["entities"], "id", None),
+                 ("mention", "entities", self.mentions, "mention_id", "entity_id"), ("event", "events", self.t["events"], "id", None),
+                 ("claim", "claims", self.t["claims"], "id", None)]
+        parts = [pa.table({"id": _col(d, col), "kind": pa.array(np.full(d.num_rows, k, np.int8))})
+                 for k, (_, _, d, col, _) in enumerate(kinds) if d.num_rows]
+        if len(parts) < 2:
+            return
+        allids = pa.concat_tables(parts)
+        g = allids.group_by("id").aggregate([("kind", "count_distinct"), ("kind", "min")])
+        g = g.filter(pc.greater(g["kind_count_distinct"], 1))
+        if g.num_rows == 0:
+            return
+        first = dict(zip(g["id"].to_pylist(), g["kind_min"].to_pylist()))
+        for k, (kind, table, data, col, owner) in enumerate(kinds):
+            if data.num_rows == 0:
+                continue
+            hit = data.filter(pc.is_in(data[col], value_set=g["id"].combine_chunks()))
+            for value, rec, path in zip(hit[col].to_pylist(), (hit[owner] if owner else hit[col]).to_pylist(),
+                                        hit["path"].to_pylist() if owner else [None] * hit.num_rows):
+                if first[value] != k:
+                    yield Finding("id-collision", table, rec, f"{path}.id" if path else "id",
+                                  f"{kind} id {value} is also the id of a{'n' if kinds[first[value]][0][0] in 'aeiou' else ''} {kinds[first[value]][0]}")
+
+    def text_hygiene(self):
+        """Control characters (but \n and \t; \r is text-not-normalized) and byte order marks in texts and titles."""
+        arts = self.t["articles"]
+        for col in ("text", "title"):
+            if arts.num_rows == 0:
+                return
+            values = _col(arts, col)
+            for check, pattern, what in (("text-control-characters", _CONTROL_RE2, "control character"), ("text-bom", "\ufeff", "byte order mark")):
+                hit = _np(pc.fill_null(pc.match_substring_regex(values, pattern) if check != "text-bom" else
+                                       pc.match_substring(values, pattern), False))
+                if not hit.any():
+                    continue
+                for i in np.flatnonzero(hit):
+                    aid, text = arts["id"][int(i)].as_py(), values[int(i)].as_py()
+                    at = [j for j, ch in enumerate(text) if (_CONTROL.match(ch) if check != "text-bom" else ch == "\ufeff")]
+                    yield Finding(check, "articles", aid, col, f"has {len(at)} {what}(s), the first {text[at[0]]!r} at offset {at[0]}")
+
+    def personal_data(self):
+        """E-mail addresses and phone numbers in article texts: a warning to look at before a release. The
+        message gives the kind and the offsets, never the value (it would travel into CI logs)."""
+        arts = self.t["articles"]
+        if arts.num_rows == 0:
+            return
+        texts = _col(arts, "text")
+        maybe = _np(pc.fill_null(pc.or_(pc.match_substring_regex(texts, "@"), pc.match_substring_regex(texts, "[0-9]{3}")), False))
+        for i in np.flatnonzero(maybe):
+            aid, text = arts["id"][int(i)].as_py(), texts[int(i)].as_py()
+            found = [(m.start(), m.end(), "an e-mail address") for m in _EMAIL.finditer(text)]
+            found += [(m.start(), m.end(), "a phone number") for m in _PHONE.finditer(text)
+                      if sum(ch.isdigit() for ch in m.group()) >= 8 and not any(s <= m.start() < e for s, e, _ in found)]
+            for start, end, what in sorted(found)[:20]:
+                yield Finding("text-personal-data", "articles", aid, "text", f"has what looks like {what} at {start}:{end}")
 
     def articles_text(self):
         arts = self.t["articles"]
@@ -405,6 +467,13 @@ class Corpus:
         unknown = arts.filter(pc.equal(arts["license"], "unknown"))
         for aid in unknown["id"].to_pylist():
             yield Finding("license-unknown", "articles", aid, "license", "license is unknown; clear it before redistributing the text")
+
+
+_CONTROL_RE2 = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x{9f}]"
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00)[1-9][0-9]{0,2}[ .-]?(?:\(0?[0-9]{1,4}\)[ .-]?)?[0-9]{2,4}(?:[ .-]?[0-9]{2,4}){1,4}"
+                    r"|\([0-9]{3}\) ?[0-9]{3}-[0-9]{4}|[0-9]{3}-[0-9]{3}-[0-9]{4})(?![\w])")
 
 
 def normalized_text(text) -> pa.Array:
@@ -675,7 +744,8 @@ def _read_rows(path: Path, schema: pa.Schema):
     """A table file in pieces of bounded size (a row group at a time for a big single file)."""
     pf = None
     try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(path, page_checksum_verification=True)
+        check_data_version(pf.schema_arrow.metadata, (schema.metadata or {}).get(SCHEMA_VERSION_KEY, b"").decode(), str(path))
         if pf.metadata.num_rows <= 1_000_000 or pf.num_row_groups == 1:
             yield storage.conform(pf.read(), schema, str(path))
             return

@@ -254,6 +254,26 @@ def _(d):
 def _(d): d["articles"][0]["license"] = "unknown"
 
 
+def _retext(d, text):
+    d["articles"][0].update(text=text, text_sha256=hashlib.sha256(text.encode()).hexdigest())
+
+
+@case("text-control-characters", [["text-control-characters", A, "text"]])
+def _(d): _retext(d, TEXT + "\x07")
+
+
+@case("text-bom", [["text-bom", A, "title"]])
+def _(d): d["articles"][0]["title"] = "\ufeffA base case"
+
+
+@case("id-collision", [["id-collision", f"{A}/M3", "id"]])
+def _(d): d["claims"][0]["id"] = f"{A}/M3"  # the id of a mention
+
+
+@case("text-personal-data", [["text-personal-data", A, "text"]])
+def _(d): _retext(d, TEXT + "\nPress office: press@example.org")
+
+
 def write(folder: Path, data: dict, expect, extra) -> None:
     if folder.exists():
         shutil.rmtree(folder)

@@ -91,7 +91,8 @@ def test_load_each_tagged_version_through_a_local_hub_mirror(tmp_path):
             # both revisions were loaded in one process
             env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE"))}
             env.update(HF_ENDPOINT=f"http://127.0.0.1:{port}", HF_HOME=str(tmp_path / f"hf-{rev}"), HF_HUB_DISABLE_XET="1",
-                       HF_HUB_DISABLE_TELEMETRY="1", NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
+                       HF_HUB_DISABLE_TELEMETRY="1", NO_PROXY="127.0.0.1", no_proxy="127.0.0.1",
+                       HF_HUB_ETAG_TIMEOUT="120", HF_HUB_DOWNLOAD_TIMEOUT="120")  # a loaded CI machine is slow
             run = subprocess.run([sys.executable, "-c", LOAD, rev], env=env, capture_output=True, text=True, timeout=300)
             assert run.returncode == 0, run.stderr[-3000:]
             got.update({f"{rev}/{k}": v for k, v in json.loads(run.stdout.strip().splitlines()[-1]).items()})

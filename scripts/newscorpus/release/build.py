@@ -57,6 +57,7 @@ class BuildResult:
     rows: dict = field(default_factory=dict)  # config -> split -> rows
     previous: Path | None = None
     diff: object = None
+    warnings: list = field(default_factory=list)  # the validator's warnings (personal data, unknown licenses, ...)
 
 
 def _hf_metadata(features) -> bytes:
@@ -124,7 +125,7 @@ def latest_release(root: Path, below: str) -> Path | None:
     limit = parse_version(below)
     best = None
     for d in base.iterdir() if base.is_dir() else ():
-        v = release_version(d) if d.is_dir() else None
+        v = release_version(d) if d.is_dir() and not d.name.startswith(".") else None  # not a build's staging folder
         if v and SEMVER.match(v) and parse_version(v) < limit and (best is None or parse_version(v) > best[0]):
             best = (parse_version(v), d)
     return best[1] if best else None
@@ -135,36 +136,42 @@ def build_release(root: Path, version: str, out: Path | None = None, previous: P
                   max_row_group_bytes: int = MAX_ROW_GROUP_BYTES, progress=None) -> BuildResult:
     """Validate the corpus, then write the release of `version` to `out` (default root/release/<version>).
     Raises Refused (nothing written) on a validation error or an undeclared removal or split move."""
-    from . import card, croissant, diff
-
     say = progress or (lambda msg: None)
     root = Path(root)
     parse_version(version)
     out = Path(out) if out else root / "release" / version
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise InputError(f"{out}: exists and is not empty; choose another --out or pass --overwrite")
-    if previous is None:
-        previous = latest_release(root, version)
-    elif not (Path(previous) / "croissant.json").is_file():
-        raise InputError(f"{previous}: not a release folder (no croissant.json)")
     contract = load_contract(root)
-    say("validating the corpus")
+    # the whole build holds the corpus lock: the tables cannot change under it, and two builds of one folder
+    # cannot interleave
     with storage.corpus_lock(root):
+        recover_output(out)
+        if out.exists() and any(out.iterdir()) and not overwrite:
+            raise InputError(f"{out}: exists and is not empty; choose another --out or pass --overwrite")
+        if previous is None:
+            previous = latest_release(root, version)
+        elif not (Path(previous) / "croissant.json").is_file():
+            raise InputError(f"{previous}: not a release folder (no croissant.json)")
+        say("validating the corpus")
         report = validate_corpus(root, contract)
         if not report.ok:
             raise Refused(f"refused: the corpus has {len(report.errors)} validation error(s); nothing was built", report.errors)
         tables = storage.all_tables(root, contract)
-    schema = release_schema(contract)
+        return _build(root, version, out, previous, contract, tables, report, max_shard_bytes, max_row_group_bytes, say)
+
+
+def _build(root, version, out, previous, contract, tables, report, max_shard_bytes, max_row_group_bytes, say) -> BuildResult:
+    from . import card, croissant, diff
     from .tables import config_tables
 
+    schema = release_schema(contract)
     say("deriving the configs")
     ctables = config_tables(tables, contract, schema)
     out.parent.mkdir(parents=True, exist_ok=True)
-    stage = out.parent / f".{out.name}.{os.getpid()}.tmp"
+    stage = out.parent / f".{out.name}.stage.{os.getpid()}.tmp"
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir()
     try:
-        result = BuildResult(out=out, version=version, previous=Path(previous) if previous else None)
+        result = BuildResult(out=out, version=version, previous=Path(previous) if previous else None, warnings=report.warnings)
         for config in CONFIGS:
             say(f"writing data/{config}")
             feats = schema.features(config)
@@ -194,9 +201,87 @@ def build_release(root: Path, version: str, out: Path | None = None, previous: P
         (stage / "croissant.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         write_checksums(stage)
         result.files = {rel: (stage / rel).stat().st_size for rel in [*release_files(stage), CHECKSUMS]}
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(stage, out)
+        _fsync_tree(stage)
+        swap_into_place(stage, out)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return result
+
+
+# --- putting a release folder in place, crash-safely -------------------------------------------------------
+
+def _fsync_tree(folder: Path) -> None:
+    """fsync every file and folder under `folder` (a rename is only as durable as what it points at)."""
+    for p in sorted(folder.rglob("*"), reverse=True) + [folder]:
+        fd = os.open(p, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where the system cannot."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    at_fdcwd, rename_exchange = -100, 2
+    return fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def swap_into_place(stage: Path, out: Path) -> None:
+    """Make the finished `stage` folder the release at `out`, so that a reader (or a kill) sees the old release
+    or the new one, whole. With an atomic exchange the old one ends up in `stage` and is deleted; without one,
+    the old one is first renamed aside (.<name>.old.<pid>.tmp), which recover_output() puts back if a kill
+    falls between the two renames."""
+    if out.exists() and not any(out.iterdir()):
+        out.rmdir()
+    if not out.exists():
+        os.replace(stage, out)
+    elif _exchange(stage, out):
+        shutil.rmtree(stage, ignore_errors=True)
+    else:
+        aside = out.parent / f".{out.name}.old.{os.getpid()}.tmp"
+        os.replace(out, aside)
+        os.replace(stage, out)
+        shutil.rmtree(aside, ignore_errors=True)
+    _fsync_dir(out.parent)
+
+
+def recover_output(out: Path) -> None:
+    """Clean up what a build killed half-way left beside `out` (the caller holds the corpus lock): staging
+    folders are deleted; a previous release renamed aside is put back if `out` is missing, deleted otherwise."""
+    if not out.parent.is_dir():
+        return
+    for aside in sorted(out.parent.glob(f".{glob_escape(out.name)}.old.*.tmp")):
+        if not out.exists() and (aside / CHECKSUMS).is_file():
+            os.replace(aside, out)
+        else:
+            shutil.rmtree(aside, ignore_errors=True)
+    for stage in out.parent.glob(f".{glob_escape(out.name)}.stage.*.tmp"):
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def glob_escape(name: str) -> str:
+    import glob
+
+    return glob.escape(name)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -73,6 +73,8 @@ def build(version, out, previous, overwrite, path):
         for line in exc.problems:
             click.echo(line, err=True)
         raise
+    for f in result.warnings:  # personal data, unknown licenses: to look at before publishing
+        click.echo(f.line(), err=True)
     click.echo(f"built release {version} in {result.out}")
     for config, splits in result.rows.items():
         click.echo(f"  {config:10} " + ", ".join(f"{s} {n}" for s, n in splits.items()))

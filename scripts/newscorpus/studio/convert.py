@@ -181,6 +181,14 @@ class Region:
         return self.control  # entity | event | claim
 
 
+def shown(value) -> str:
+    """A value from an export as it may appear in a one-line finding: itself if it is plain printable text of
+    at most 80 characters, else its repr clipped (no line break, escape sequence or bidi override gets through)."""
+    if isinstance(value, str) and value.isprintable() and len(value) <= 80:
+        return value
+    return repr(value)[:80]
+
+
 def _int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -212,9 +220,12 @@ def result_to_records(result, article_id: str, text: str, origin: Origin, contra
             relations.append((i, item))
             continue
         rid, control, value = item.get("id"), item.get("from_name"), item.get("value")
-        where = f"region {rid}" if isinstance(rid, str) else f"result[{i}]"
+        where = f"region {shown(rid)}" if isinstance(rid, str) else f"result[{i}]"
         if not isinstance(rid, str) or not rid or not isinstance(value, dict):
             bad("studio-result-malformed", where, "a result item needs a region id and a value object")
+            continue
+        if not isinstance(control, str):
+            bad("studio-result-malformed", where, f"from_name {shown(control)} is not the name of a control")
             continue
         if control in labels:
             if item.get("type") != "labels" or item.get("to_name") != C.TEXT:
@@ -249,7 +260,7 @@ def result_to_records(result, article_id: str, text: str, origin: Origin, contra
             bad("studio-label-unknown", where, f"control {control!r} is not in the labeling config"[:200])
     for i, item in pending:
         rid, control, value = item["id"], item["from_name"], item["value"]
-        where = f"region {rid}"
+        where = f"region {shown(rid)}"
         region = regions.get(rid)
         if region is None:
             if not any(f.field == where for f in findings):
@@ -290,13 +301,13 @@ def result_to_records(result, article_id: str, text: str, origin: Origin, contra
     cue_linked: set[str] = set()
     for i, item in relations:
         frm, to, labs = item.get("from_id"), item.get("to_id"), item.get("labels")
-        where = f"relation {frm}->{to}"
+        where = f"relation {shown(frm)}->{shown(to)}"
         if not isinstance(frm, str) or not isinstance(to, str):
             bad("studio-result-malformed", f"result[{i}]", "a relation needs from_id and to_id")
             continue
         missing = [x for x in (frm, to) if x not in regions]
         if missing:
-            bad("studio-relation-dangling", where, f"region {missing[0]} is not in the annotation")
+            bad("studio-relation-dangling", where, f"region {shown(missing[0])} is not in the annotation")
             continue
         if not isinstance(labs, list) or not labs or not all(isinstance(x, str) for x in labs):
             bad("studio-result-malformed", where, "a relation has no label")
@@ -321,10 +332,10 @@ def result_to_records(result, article_id: str, text: str, origin: Origin, contra
                 cue_linked.add(dst.id)
     for rid, links in (*claimer.items(), *cue.items()):
         if len(links) > 1:
-            bad("studio-relation-invalid", f"region {rid}", f"a claim has one {links[0][0]}, not {len(links)}")
+            bad("studio-relation-invalid", f"region {shown(rid)}", f"a claim has one {links[0][0]}, not {len(links)}")
     for r in regions.values():
         if r.kind == "cue" and r.id not in cue_linked:
-            bad("studio-relation-invalid", f"region {r.id}", "a CUE region is linked to no claim")
+            bad("studio-relation-invalid", f"region {shown(r.id)}", "a CUE region is linked to no claim")
 
     # entities: mention regions grouped by cluster key
     clusters: dict[str, list[Region]] = {}
@@ -341,10 +352,10 @@ def result_to_records(result, article_id: str, text: str, origin: Origin, contra
         types = sorted({m.label for m in members})
         names = sorted({m.values["name"] for m in members if m.values.get("name")})
         qids = sorted({m.values["wikidata"] for m in members if m.values.get("wikidata")})
-        shown = members[0].id if single else key
+        label = members[0].id if single else key
         for what, vals in (("types", types), ("names", names), ("Wikidata ids", qids)):
             if len(vals) > 1:
-                bad("studio-cluster-conflict", f"region {members[0].id}", f"cluster {shown!r} has {len(vals)} {what}: {', '.join(vals)}"[:300])
+                bad("studio-cluster-conflict", f"region {shown(members[0].id)}", f"cluster {label!r} has {len(vals)} {what}: {', '.join(map(repr, vals))}"[:300])
         ordered = sorted(members, key=lambda m: (m.start, m.end))
         named = [m for m in ordered if m.values.get("kind", "NAM") == "NAM"]
         name = names[0] if names else text[(named or ordered)[0].start:(named or ordered)[0].end]
@@ -379,7 +390,7 @@ def result_to_records(result, article_id: str, text: str, origin: Origin, contra
             quote = "none"
         for field_name, val in (("stance", r.values.get("stance")), ("quote", quote), ("topic", r.values.get("topic"))):
             if not val:
-                bad("studio-value-missing", f"region {r.id}", f"the claim has no {field_name}")
+                bad("studio-value-missing", f"region {shown(r.id)}", f"the claim has no {field_name}")
         cw = r.values.get("checkworthy")
         claims.append({"id": f"{prefix}/{safe_local(r.id, 'C')}", "article_id": article_id,
                        "span": {"start": r.start, "end": r.end, "text": text[r.start:r.end]},

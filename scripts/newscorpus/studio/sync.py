@@ -158,8 +158,11 @@ class Client:
 
     def users(self) -> dict[int, str]:
         data = self.request("GET", "api/users/")
-        users = data if isinstance(data, list) else data.get("results", [])
-        return {u["id"]: u.get("email") or "" for u in users}
+        users = data if isinstance(data, list) else data.get("results", []) if isinstance(data, dict) else None
+        if not isinstance(users, list):
+            raise RemoteError(f"GET {self.url}/api/users/: the answer is not a list of users")
+        return {u["id"]: u.get("email") if isinstance(u.get("email"), str) else "" for u in users
+                if isinstance(u, dict) and isinstance(u.get("id"), int)}
 
 
 # --- pseudonyms --------------------------------------------------------------------------------------------
@@ -173,9 +176,14 @@ def load_salt(root: Path, create: bool = True) -> bytes:
             raise InputError(f"{path}: too short to be a pseudonym salt; restore it from git")
         return value.encode("ascii")
     value = secrets.token_hex(32)
-    if create:
+    if create:  # the caller holds the corpus lock; written whole or not at all, so a kill never leaves half a salt
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(value + "\n", encoding="ascii")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "w", encoding="ascii") as fh:
+            fh.write(value + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
     return value.encode("ascii")
 
 
@@ -393,12 +401,15 @@ def pull(root: Path, title: str = DEFAULT_TITLE, client: Client | None = None, g
     pid = project["id"]
     if progress:
         progress("exporting the project (snapshot)")
-    export = client.snapshot(pid)
+    export = check_export(client.snapshot(pid), pid)
+    if export and not any(isinstance((t.get("data") or {}).get("article_id"), str) for t in export):
+        raise InputError(f"project {title!r} (id {pid}) at {client.url}: none of its {len(export)} task(s) has data.article_id; "
+                         "it is not a project pushed by newscorpus (another labeling config?); nothing was pulled")
     users = client.users()
-    salt = load_salt(root, create=not dry_run)
     result = PullResult(pid, tasks=len(export), dry_run=dry_run)
     findings: list[Finding] = []
     with storage.corpus_lock(root):
+        salt = load_salt(root, create=not dry_run)
         tables = storage.all_tables(root, contract)
         articles = {a["id"]: a for a in tables["articles"].select(["id", "text", "text_sha256"]).to_pylist()}
         local_gold = {t: _rows_by_article(tables[t], "gold") for t in ANNOTATION_TABLES}
@@ -410,7 +421,7 @@ def pull(root: Path, title: str = DEFAULT_TITLE, client: Client | None = None, g
             anns = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
             if not anns:
                 continue
-            art = articles.get(aid)
+            art = articles.get(aid) if isinstance(aid, str) else None
             if art is None:
                 findings.append(Finding("studio-article-unknown", TABLE, f"task {tid}", "data.article_id",
                                         f"article {aid!r} is not in the corpus; {len(anns)} annotation(s) left in Label Studio"))
@@ -421,7 +432,7 @@ def pull(root: Path, title: str = DEFAULT_TITLE, client: Client | None = None, g
                     findings.append(Finding("studio-text-changed", TABLE, f"task {tid} annotation {a['id']}", "data.text_sha256",
                                             f"article {aid} changed since it was pushed; the annotation is refused, not re-anchored"))
                 continue
-            pseud = {a["id"]: pseudonym(salt, users.get(a.get("completed_by")), a.get("completed_by")) for a in anns}
+            pseud = {a["id"]: pseudonym(salt, *_annotator(a.get("completed_by"), users)) for a in anns}
             latest: dict[str, dict] = {}
             for a in sorted(anns, key=lambda a: (a.get("updated_at") or "", a["id"])):
                 if pseud[a["id"]] in latest:
@@ -468,6 +479,57 @@ def pull(root: Path, title: str = DEFAULT_TITLE, client: Client | None = None, g
             storage.write_tables(root, {t: changes[t] for t in ANNOTATION_TABLES if _is_changed(result.changes[t])}, contract)
             result.written = True
     return result
+
+
+def _annotator(completed_by, users: dict) -> tuple[str | None, int | None]:
+    """(e-mail, user id) of an annotation's author: the export gives a user id, or an object with id and e-mail."""
+    if isinstance(completed_by, dict):
+        uid = completed_by.get("id") if isinstance(completed_by.get("id"), int) else None
+        email = completed_by.get("email") if isinstance(completed_by.get("email"), str) else None
+        return users.get(uid) or email, uid
+    uid = completed_by if isinstance(completed_by, int) and not isinstance(completed_by, bool) else None
+    return users.get(uid), uid
+
+
+def _is_time(value) -> bool:
+    try:
+        _utc(value)
+    except (TypeError, ValueError, AttributeError, OverflowError):
+        return False
+    return True
+
+
+def check_export(export, project_id) -> list:
+    """The snapshot export, after checking it has Label Studio's shape: a list of tasks with integer ids and data
+    objects, their annotations objects with integer ids and ISO 8601 times. RemoteError naming the task otherwise
+    (a truncated or foreign file, a changed API): then nothing is pulled."""
+    where = f"the snapshot export of project {project_id}"
+    if not isinstance(export, list):
+        raise RemoteError(f"{where} is not a list of tasks (it is a JSON {type(export).__name__})")
+    seen = set()
+    for i, task in enumerate(export):
+        if not isinstance(task, dict) or not isinstance(task.get("id"), int) or isinstance(task.get("id"), bool):
+            raise RemoteError(f"{where}: item {i} is not a task with an integer id")
+        tid = task["id"]
+        if tid in seen:
+            raise RemoteError(f"{where}: task {tid} appears twice")
+        seen.add(tid)
+        if not isinstance(task.get("data") or {}, dict):
+            raise RemoteError(f"{where}: task {tid}: data is not an object")
+        anns = task.get("annotations") or []
+        if not isinstance(anns, list):
+            raise RemoteError(f"{where}: task {tid}: annotations is not a list")
+        ann_ids = set()
+        for j, a in enumerate(anns):
+            if not isinstance(a, dict) or not isinstance(a.get("id"), int) or isinstance(a.get("id"), bool):
+                raise RemoteError(f"{where}: task {tid}: annotation {j} is not an object with an integer id")
+            if a["id"] in ann_ids:
+                raise RemoteError(f"{where}: task {tid}: annotation {a['id']} appears twice")
+            ann_ids.add(a["id"])
+            for key in ("updated_at", "created_at"):
+                if a.get(key) is not None and not _is_time(a[key]):
+                    raise RemoteError(f"{where}: task {tid} annotation {a['id']}: {key} {str(a[key])[:40]!r} is not an ISO 8601 time")
+    return export
 
 
 def _is_changed(c: TableChange) -> bool:
