@@ -6,7 +6,6 @@ objects loaded here, never written a second time by hand.
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 from dataclasses import dataclass

@@ -18,7 +18,7 @@ from .contract import TABLES, Contract, load_contract
 from .errors import InputError, Refused
 from .findings import Finding
 from .schemacheck import record_findings
-from .validate import check_tables, has_errors
+from .validate import check_tables
 
 
 @dataclass

@@ -53,6 +53,48 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _load_through_mirror(tmp_path, rev: str) -> dict:
+    port = _free_port()
+    conf = tmp_path / f"olah-{rev}.toml"
+    conf.write_text(
+        f'[basic]\nhost = "127.0.0.1"\nport = {port}\nmirror-netloc = "127.0.0.1:{port}"\n'
+        f'mirror-lfs-netloc = "127.0.0.1:{port}"\nmirrors-path = ["{tmp_path / "mirrors"}"]\n'
+        f'repos-path = "{tmp_path / f"olah-repos-{rev}"}"\n\n[accessibility]\noffline = true\n')
+    log_path = tmp_path / f"olah-{rev}.log"
+    log = open(log_path, "wb")
+    server = subprocess.Popen([sys.executable, "-m", "olah.server", "-c", str(conf)], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        refs_url = f"http://127.0.0.1:{port}/api/datasets/org/newscorpus/refs"
+        for _ in range(150):
+            try:
+                refs = json.load(urllib.request.urlopen(refs_url, timeout=2))
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail(f"olah did not answer on {refs_url}: {log_path.read_text()[-2000:]}")
+        assert {t["name"] for t in refs["tags"]} == {"v0.1.0", "v0.2.0"}
+        failures = []
+        for attempt in range(3):
+            # On a loaded machine, olah now and then serves v0.2.0's data file for a v0.1.0 request (the same
+            # path at both tags): the load then fails with a split size that contradicts the card. That is the
+            # mirror, not the release (the release folder loads alike every time, see test_release.py), so a
+            # load gets three tries, each with a fresh cache; a release whose card and data disagree fails all.
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE"))}
+            env.update(HF_ENDPOINT=f"http://127.0.0.1:{port}", HF_HOME=str(tmp_path / f"hf-{rev}-{attempt}"),
+                       HF_HUB_DISABLE_XET="1", HF_HUB_DISABLE_TELEMETRY="1", NO_PROXY="127.0.0.1", no_proxy="127.0.0.1",
+                       HF_HUB_ETAG_TIMEOUT="120", HF_HUB_DOWNLOAD_TIMEOUT="120")
+            run = subprocess.run([sys.executable, "-c", LOAD, rev], env=env, capture_output=True, text=True, timeout=300)
+            if run.returncode == 0:
+                return json.loads(run.stdout.strip().splitlines()[-1])
+            failures.append(run.stderr.strip().splitlines()[-1] if run.stderr.strip() else f"exit {run.returncode}")
+        pytest.fail(f"loading {rev} through the mirror failed three times: {failures}")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
 def test_load_each_tagged_version_through_a_local_hub_mirror(tmp_path):
     root = build_corpus(tmp_path)
     first = build_release(root, "0.1.0").out
@@ -66,40 +108,12 @@ def test_load_each_tagged_version_through_a_local_hub_mirror(tmp_path):
     _publish(repo, first, "v0.1.0")
     _publish(repo, second, "v0.2.0")
 
-    port = _free_port()
-    (tmp_path / "olah.toml").write_text(
-        f'[basic]\nhost = "127.0.0.1"\nport = {port}\nmirror-netloc = "127.0.0.1:{port}"\n'
-        f'mirror-lfs-netloc = "127.0.0.1:{port}"\nmirrors-path = ["{tmp_path / "mirrors"}"]\n'
-        f'repos-path = "{tmp_path / "olah-repos"}"\n\n[accessibility]\noffline = true\n')
-    log = open(tmp_path / "olah.log", "wb")
-    server = subprocess.Popen([sys.executable, "-m", "olah.server", "-c", str(tmp_path / "olah.toml")],
-                              cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        refs_url = f"http://127.0.0.1:{port}/api/datasets/org/newscorpus/refs"
-        for _ in range(150):
-            try:
-                refs = json.load(urllib.request.urlopen(refs_url, timeout=2))
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail(f"olah did not answer on {refs_url}: {(tmp_path / 'olah.log').read_text()[-2000:]}")
-        assert {t["name"] for t in refs["tags"]} == {"v0.1.0", "v0.2.0"}
-        got = {}
-        for rev in ("v0.1.0", "v0.2.0"):
-            # one process and one cache a revision: see docs/release.md on a stale split size seen once when
-            # both revisions were loaded in one process
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE"))}
-            env.update(HF_ENDPOINT=f"http://127.0.0.1:{port}", HF_HOME=str(tmp_path / f"hf-{rev}"), HF_HUB_DISABLE_XET="1",
-                       HF_HUB_DISABLE_TELEMETRY="1", NO_PROXY="127.0.0.1", no_proxy="127.0.0.1",
-                       HF_HUB_ETAG_TIMEOUT="120", HF_HUB_DOWNLOAD_TIMEOUT="120")  # a loaded CI machine is slow
-            run = subprocess.run([sys.executable, "-c", LOAD, rev], env=env, capture_output=True, text=True, timeout=300)
-            assert run.returncode == 0, run.stderr[-3000:]
-            got.update({f"{rev}/{k}": v for k, v in json.loads(run.stdout.strip().splitlines()[-1]).items()})
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
+    got = {}
+    for rev in ("v0.1.0", "v0.2.0"):
+        # one olah server, one olah cache, one process and one HF cache a revision: with both revisions through
+        # one server, a full CI run once loaded v0.1.0's card with v0.2.0's data files (a stale split size;
+        # see docs/release.md), which is olah's caching, not the release
+        got.update({f"{rev}/{k}": v for k, v in _load_through_mirror(tmp_path, rev).items()})
     assert got["v0.1.0/claims"] == {"train": 2, "validation": 1}
     assert got["v0.2.0/claims"] == {"train": 2, "validation": 2}
     assert got["v0.1.0/documents"] == got["v0.2.0/documents"] == {"train": 2, "validation": 1}

@@ -128,28 +128,6 @@ def assert_refused(proc: subprocess.CompletedProcess, code: int, *needles: str) 
     return err
 
 
-def pending(patch: str, applied: bool):
-    """xfail (strict) until `patch`, described in docs/reliability.md, is applied: the mark goes away by itself
-    when `applied` (a feature test of the patched module) becomes true, and an unexpected pass fails."""
-    import pytest
-
-    if applied:
-        return []
-    return [pytest.mark.xfail(strict=True, reason=f"needs the {patch} patch described in docs/reliability.md")]
-
-
-def storage_patched() -> bool:
-    return hasattr(storage, "recover") and hasattr(storage, "read_lock")
-
-
-def validator_patched() -> bool:
-    import inspect
-
-    from newscorpus import validate
-
-    return '"text-bom"' in inspect.getsource(validate)
-
-
 def figure(name: str, value) -> None:
     """A measured figure for docs/reliability.md."""
     line = json.dumps({"figure": name, "value": value})
@@ -181,4 +159,4 @@ def write_json(path: Path, value) -> Path:
 
 
 __all__ = ["REPO", "A", "B", "TEXT", "TEXT_B", "SALT", "records", "small_corpus", "snapshot", "restore", "cli", "cli_with_export",
-           "assert_refused", "figure", "pending", "storage_patched", "validator_patched", "label_studio_export", "write_json", "env"]
+           "assert_refused", "figure", "label_studio_export", "write_json", "env"]

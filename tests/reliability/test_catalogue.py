@@ -19,13 +19,11 @@ import pytest
 
 from newscorpus.studio.convert import records_to_result
 
-from reliability_support import (A, TEXT, TEXT_B, assert_refused, cli, cli_with_export, figure, label_studio_export, pending,
-                                 records, small_corpus, snapshot, storage_patched, validator_patched, write_json)
+from reliability_support import (A, TEXT, TEXT_B, assert_refused, cli, cli_with_export, figure, label_studio_export,
+                                 records, small_corpus, snapshot, write_json)
 from conftest import article, entity, event, mention, span
 
 CASES = {}
-STORAGE = pending("storage.py", storage_patched())
-VALIDATOR = pending("validate.py", validator_patched())
 
 
 def case(name, *marks):
@@ -164,7 +162,7 @@ def _(tmp_path, root):
     return imp(root, "entities", path), 1, ["id-duplicate", f"{A}/M1"]
 
 
-@case("id-colliding-across-tables", *VALIDATOR)
+@case("id-colliding-across-tables")
 def _(tmp_path, root):
     path = jsonl(tmp_path, event(f"{A}/M1", "contact.meet", span(TEXT, "said"), aid=A))  # the id of a mention
     return imp(root, "events", path), 1, [f"[{A}/M1] id: error L2 id-collision"]
@@ -196,13 +194,13 @@ def _(tmp_path, root):
     return imp(root, "articles", path), 1, ["span-text-mismatch", f"[{A}/E1] mentions[0].text"]
 
 
-@case("article-text-control-characters", *VALIDATOR)
+@case("article-text-control-characters")
 def _(tmp_path, root):
     path = jsonl(tmp_path, article("c-ctrl", "A text with a bell\x07 and an escape \x1b[2J sequence."))
     return imp(root, "articles", path), 1, ["[c-ctrl] text: error L2 text-control-characters"]
 
 
-@case("article-text-bom", *VALIDATOR)
+@case("article-text-bom")
 def _(tmp_path, root):
     path = jsonl(tmp_path, article("c-bom", "\ufeffA text pasted from a file with a byte order mark."))
     return imp(root, "articles", path), 1, ["[c-bom] text: error L2 text-bom"]
@@ -398,14 +396,14 @@ def _restamp(path, version: bytes, writer: bytes | None = None):
     pq.write_table(data.replace_schema_metadata(meta), path)
 
 
-@case("parquet-of-an-older-schema-version", *STORAGE)
+@case("parquet-of-an-older-schema-version")
 def _(tmp_path, root):
     _restamp(entities_file(root), b"0.9.0")
     return imp(root, "entities", jsonl(tmp_path, almaty())), 2, \
         [f"{entities_file(root)}: written under schema version 0.9.0, the corpus schema is 1.0.0: run `newscorpus migrate`"]
 
 
-@case("parquet-of-a-newer-schema-version", *STORAGE)
+@case("parquet-of-a-newer-schema-version")
 def _(tmp_path, root):
     _restamp(entities_file(root), b"1.4.0", b"0.7.2")
     return imp(root, "entities", jsonl(tmp_path, almaty())), 2, \

@@ -28,8 +28,8 @@ from newscorpus.studio.convert import records_to_result
 from newscorpus.validate import validate_corpus
 
 from conftest import entity, event, mention, span
-from reliability_support import (A, B, TEXT, TEXT_B, env, figure, label_studio_export, pending, records, restore, small_corpus,
-                                 snapshot, storage_patched, write_json)
+from reliability_support import (A, B, TEXT, TEXT_B, env, figure, label_studio_export, records, restore, small_corpus,
+                                 snapshot, write_json)
 
 KILLS = int(os.environ.get("NEWSCORPUS_KILLS", "20"))
 HERE = Path(__file__).resolve().parent
@@ -205,8 +205,7 @@ with storage.corpus_lock(root):
 
 
 @pytest.mark.parametrize("reader", ["validate", "import"])
-@pytest.mark.parametrize("_", [pytest.param(0, marks=pending("storage.py", storage_patched()))])
-def test_kill_between_two_table_renames(tmp_path, reader, _):
+def test_kill_between_two_table_renames(tmp_path, reader):
     """A pull that renames its entities (E1 -> P1) writes entities then events; killed between the two renames,
     the new entities sit beside the old events, which cite E1. The next process that reads or writes must see
     one version: the write finished (journal) or not begun."""

@@ -17,7 +17,7 @@ from newscorpus.errors import Refused, StorageError
 from newscorpus.migrate import BACKUP_DIR, Migration, migrate_corpus, steps_between
 from newscorpus.validate import validate_corpus
 
-from reliability_support import assert_refused, cli, pending, small_corpus, snapshot, storage_patched
+from reliability_support import assert_refused, cli, small_corpus, snapshot
 
 
 def as_old(path, version=b"0.9.0", rename=True):
@@ -115,8 +115,7 @@ def test_newer_data_is_refused_by_migrate(tmp_path):
     assert snapshot(root) == before
 
 
-@pytest.mark.parametrize("_", [pytest.param(0, marks=pending("storage.py", storage_patched()))])
-def test_older_data_is_never_read_silently(tmp_path, _):
+def test_older_data_is_never_read_silently(tmp_path):
     root = small_corpus(tmp_path)
     as_old(root / "annotations" / "entities.parquet", rename=False)  # the columns fit: only the stamp says it is old
     out = json.loads(cli("validate", root, "--format", "json").stdout)

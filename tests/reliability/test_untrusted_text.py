@@ -11,7 +11,7 @@ import json
 import pytest
 
 from conftest import article, entity, mention, span
-from reliability_support import A, cli, figure, pending, records, small_corpus, validator_patched
+from reliability_support import A, cli, figure, records, small_corpus
 
 HOSTILE = ("Officials said <script>alert('x')</script> was found in <b>the</b> page; "
            "the name \u202eevil\u202c and <img src=x onerror=alert(1)> appeared & stayed.")
@@ -58,8 +58,7 @@ def test_html_and_bidi_text_is_stored_verbatim_and_never_rendered(tmp_path):
     ("Write to press@example.org for details.", "text-personal-data", "warning"),
     ("Call +7 727 123 45 67 or (202) 555-0143.", "text-personal-data", "warning"),
 ])
-@pytest.mark.parametrize("_", [pytest.param(0, marks=pending("validate.py", validator_patched()))])
-def test_text_hygiene_and_personal_data_are_reported(tmp_path, text, check, severity, _):
+def test_text_hygiene_and_personal_data_are_reported(tmp_path, text, check, severity):
     r = records()
     r["articles"].append(article("t-case", text))
     r["entities"].append(entity("t-case/E1", "ORG", "x", [mention("t-case/M1", {"start": len(text) - 1, "end": len(text), "text": text[-1]})], aid="t-case"))
@@ -85,14 +84,8 @@ def test_ordinary_numbers_and_rtl_text_are_not_reported(tmp_path):
     assert not [f for f in out["findings"] if f["check"].startswith("text-")], out["findings"]
 
 
-def _show_patched() -> bool:
-    from newscorpus import show
 
-    return hasattr(show, "_printable")
-
-
-@pytest.mark.parametrize("_", [pytest.param(0, marks=pending("show.py", _show_patched()))])
-def test_terminal_view_lets_no_escape_sequence_through(tmp_path, _):
+def test_terminal_view_lets_no_escape_sequence_through(tmp_path):
     """Text stored before text-control-characters existed (written here straight through storage) is shown with
     its control characters replaced, one for one: an escape sequence in the data never reaches the terminal."""
     r = records()
