@@ -46,6 +46,10 @@ class CorpusGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("newscorpus: interrupted; nothing half-written was kept", err=True)
             ctx.exit(130)
+        except BrokenPipeError:  # the reader went away (`newscorpus export ... | head`): stop quietly, as cat does
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(141)
         except Exception as exc:  # a bug: say so in one line, keep the traceback for whoever debugs it
             if os.environ.get("NEWSCORPUS_DEBUG"):
                 raise

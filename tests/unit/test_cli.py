@@ -116,3 +116,10 @@ def test_datasheet_figures_are_current(tmp_path):
     copy = tmp_path / "DATASHEET.md"
     shutil.copy(REPO / "DATASHEET.md", copy)
     assert not rewrite_datasheet(copy, corpus_stats(REPO)), "run: newscorpus release datasheet DATASHEET.md"
+
+
+def test_export_into_a_closed_pipe_stops_quietly(seed_root):
+    proc = subprocess.run(f"{sys.executable} -m newscorpus.cli export entities --path {seed_root} | head -c 10",
+                          shell=True, capture_output=True, text=True, executable="/bin/bash")
+    assert len(proc.stdout) == 10
+    assert proc.stderr == ""
