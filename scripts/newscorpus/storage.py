@@ -126,40 +126,65 @@ def write_table(root: Path, table: str, data: pa.Table, contract: Contract) -> P
     return write_tables(root, {table: data}, contract)[table]
 
 
+SHARD_MAX_ROWS = 1_000_000
+
+
 def write_tables(root: Path, tables: dict, contract: Contract) -> dict:
     """Write several tables as one transaction: every temporary file first (a failure there changes nothing
-    stored), then the journal of the renames, then the renames. The caller holds the corpus lock."""
-    prepared = []
+    stored), then the journal of the renames (and of the shards to delete), then the renames. A table stored
+    as one file stays one file; a table stored as a folder of shards is rewritten as shards (sorted by id, at
+    least as many shards as before, at most SHARD_MAX_ROWS rows each). The caller holds the corpus lock.
+    Returns table -> the paths written."""
+    prepared, deletes, written = [], [], {}
     try:
         for name, data in tables.items():
             files = table_files(root, name)
-            target = table_location(root, name).with_suffix(".parquet")
-            if files and files != [target]:
-                raise StorageError(f"{files[0].parent}: table {name} is sharded; sharded writes are not supported yet")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            _write_parquet(tmp, _sorted(data.cast(contract.arrow_schema(name))))
-            prepared.append((tmp, target))
+            data = _sorted(data.cast(contract.arrow_schema(name)))
+            single = table_location(root, name).with_suffix(".parquet")
+            if files and files != [single]:  # a folder of shards
+                folder = files[0].parent
+                count = max(len(files), -(-data.num_rows // SHARD_MAX_ROWS), 1)
+                size = -(-data.num_rows // count) if data.num_rows else 0
+                targets = [folder / f"part-{i:05d}.parquet" for i in range(count)]
+                parts = [data.slice(i * size, size) if size else data for i in range(count)]
+                deletes += [f for f in files if f not in targets]
+            else:
+                targets, parts = [single], [data]
+            for target, part in zip(targets, parts):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+                prepared.append((tmp, target))
+                _write_parquet(tmp, part)
+            written[name] = targets[0] if len(targets) == 1 else targets
     except BaseException:
         for tmp, _ in prepared:
             tmp.unlink(missing_ok=True)
         raise
-    _commit(Path(root), prepared)
-    return {name: target for name, (_, target) in zip(tables, prepared)}
+    _commit(Path(root), prepared, deletes)
+    return written
 
 
-def _commit(root: Path, prepared: list) -> None:
-    """Rename the fsynced temporary files over their tables. The journal, written whole (temporary file, fsync,
-    rename) before the first rename, is the commit point: once it exists the write is finished by recover()
-    whatever happens; it is removed after the last rename."""
+def _commit(root: Path, prepared: list, deletes: list = ()) -> None:
+    """Rename the fsynced temporary files over their tables, then delete the shards no longer part of them.
+    The journal, written whole (temporary file, fsync, rename) before the first rename, is the commit point:
+    once it exists the write is finished by recover() whatever happens; it is removed after the last step."""
     if not prepared:
         return
     journal = root / JOURNAL_NAME
     entries = [[tmp.relative_to(root).as_posix(), target.relative_to(root).as_posix()] for tmp, target in prepared]
-    _write_durably(journal, json.dumps({"renames": entries}).encode())
+    gone = [p.relative_to(root).as_posix() for p in deletes]
+    _write_durably(journal, json.dumps({"renames": entries, "deletes": gone}).encode())
     _rename_all(root, entries)
+    _delete_all(root, gone)
     journal.unlink()
     _fsync_dir(root)
+
+
+def _delete_all(root: Path, paths: list) -> None:
+    for rel in paths:
+        (root / rel).unlink(missing_ok=True)
+    for folder in sorted({(root / rel).parent for rel in paths}):
+        _fsync_dir(folder)
 
 
 def _rename_all(root: Path, entries: list) -> list[str]:
@@ -196,16 +221,21 @@ def recover(root: Path) -> list[str]:
     done = []
     if journal.is_file():
         try:
-            entries = json.loads(journal.read_bytes())["renames"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            plan = json.loads(journal.read_bytes())
+            entries, gone = plan["renames"], plan.get("deletes", [])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise StorageError(f"{journal}: unreadable ({exc}); a write was cut short: restore corpus/ and annotations/ from git") from None
         done = _rename_all(root, entries)
+        _delete_all(root, gone)
         journal.unlink()
         _fsync_dir(root)
     (root / (JOURNAL_NAME + ".tmp")).unlink(missing_ok=True)
     for table in TABLES:
         folder = table_location(root, table).parent
         for debris in folder.glob(f".{table}.parquet.*.tmp") if folder.is_dir() else ():
+            debris.unlink(missing_ok=True)
+        shards = table_location(root, table)
+        for debris in shards.glob(".*.parquet.*.tmp") if shards.is_dir() else ():
             debris.unlink(missing_ok=True)
     return done
 

@@ -165,3 +165,52 @@ def test_repo_corpus_is_valid_and_seed_is_complete():
     for table in ("entities", "events", "claims"):
         rows = [r for r in storage.read_table(REPO, table, contract).to_pylist() if r["article_id"] == SEED_ARTICLE]
         assert rows and all(r["status"] == "gold" for r in rows), table
+
+
+def _shard(root, table, contract, names):
+    """Move `table` from its single file into a folder of shards with the given file names."""
+    import pyarrow.parquet as pq
+
+    data = storage.read_table(root, table, contract)
+    single = storage.table_location(root, table).with_suffix(".parquet")
+    folder = storage.table_location(root, table)
+    folder.mkdir()
+    size = -(-data.num_rows // len(names))
+    for i, name in enumerate(names):
+        pq.write_table(data.slice(i * size, size), folder / name)
+    single.unlink()
+    return folder
+
+
+def test_import_into_a_sharded_table(root, tmp_path):
+    contract = load_contract(root)
+    folder = _shard(root, "entities", contract, ["a.parquet", "b.parquet"])
+    almaty = entity("a-test/E3", "GPE", "Almaty", [mention("a-test/M3", span(TEXT, "Almaty"))])
+    result = import_file(root, "entities", jsonl(tmp_path / "more.jsonl", almaty))
+    assert result.added == ["a-test/E3"]
+    assert sorted(p.name for p in folder.iterdir()) == ["part-00000.parquet", "part-00001.parquet"]
+    assert not (root / "annotations" / "entities.parquet").exists()
+    assert [r["id"] for r in storage.read_table(root, "entities", contract).to_pylist()] == ["a-test/E1", "a-test/E2", "a-test/E3"]
+    assert validate_corpus(root).ok
+    first = snapshot(root)
+    with storage.corpus_lock(root):
+        storage.write_table(root, "entities", storage.read_table(root, "entities", contract), contract)
+    assert snapshot(root) == first  # same rows, same shards, same bytes
+
+
+def test_a_write_cut_before_its_shard_deletes_is_finished(root):
+    import json as _json
+
+    contract = load_contract(root)
+    folder = _shard(root, "entities", contract, ["old-0.parquet", "old-1.parquet", "old-2.parquet"])
+    data = storage.read_table(root, "entities", contract)
+    new = folder / "part-00000.parquet"
+    tmp = folder / f".part-00000.parquet.{os.getpid()}.tmp"
+    storage._write_parquet(tmp, data)
+    # the journal of a writer killed after writing it: one rename, three shards to delete
+    (root / storage.JOURNAL_NAME).write_text(_json.dumps({
+        "renames": [[tmp.relative_to(root).as_posix(), new.relative_to(root).as_posix()]],
+        "deletes": [f"annotations/entities/old-{i}.parquet" for i in range(3)]}))
+    assert [r["id"] for r in storage.read_table(root, "entities", contract).to_pylist()] == ["a-test/E1", "a-test/E2"]
+    assert sorted(p.name for p in folder.iterdir()) == ["part-00000.parquet"]
+    assert not (root / storage.JOURNAL_NAME).exists()
