@@ -8,6 +8,7 @@ import pyarrow.compute as pc
 
 from . import storage
 from .contract import ANNOTATION_TABLES, Contract, load_contract
+from .agreement import compute_agreement
 from .validate import flat_arguments, flat_mentions
 
 
@@ -53,6 +54,7 @@ def corpus_stats(root: Path, contract: Contract | None = None, status: str = "go
         "claims_checkworthy": int(pc.sum(pc.fill_null(claims["checkworthy"], False)).as_py() or 0) if claims.num_rows else 0,
         "candidate_rows": sum(t[n].num_rows for n in ANNOTATION_TABLES) - sum(ann[n].num_rows for n in ANNOTATION_TABLES),
         "annotators": sorted(set().union(*(set(t[n]["annotator"].to_pylist()) for n in ANNOTATION_TABLES))),
+        "agreement": compute_agreement(t),
     }
 
 

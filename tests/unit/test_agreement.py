@@ -286,3 +286,15 @@ def test_cli_json_and_table(tmp_path):
     assert "mention F1, exact (span + type)" in table.output and "0.500" in table.output
     assert "Krippendorff" not in table.output  # two annotators: kappa
     assert "Example:" in CliRunner().invoke(_cli(), ["agreement", "--help"]).output
+
+
+def test_datasheet_figures_report_agreement_when_there_is_some(tmp_path):
+    from newscorpus.release.card import render_figures
+    from newscorpus.stats import corpus_stats
+
+    with_two = render_figures(corpus_stats(build_corpus(tmp_path / "two")))
+    assert "Inter-annotator agreement on 1 article(s) annotated by 2 annotators" in with_two
+    # exact mention F1 of anna and ben is 0.5 (test_mention_f1_exact_partial_span_and_per_type)
+    assert any(line.startswith("| mention F1, exact") and "0.5" in line for line in with_two.splitlines()), with_two
+    alone = render_figures(corpus_stats(build_corpus(tmp_path / "one", annotators=(("anna", "anna"),))))
+    assert "Inter-annotator agreement" not in alone

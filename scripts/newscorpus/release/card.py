@@ -19,6 +19,7 @@ from datasets.splits import SplitDict, SplitInfo
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
+from ..agreement import compute_agreement, figures_markdown
 from ..contract import ANNOTATION_TABLES
 from ..errors import InputError
 from .features import _non_null, CONFIG_DESCRIPTIONS, CONFIGS, DEFAULT_CONFIG, PROVENANCE
@@ -83,6 +84,7 @@ def release_stats(ctables: dict, schema, tables: dict | None = None) -> dict:
         gold = sum(tables[n].filter(pc.equal(tables[n]["status"], "gold")).num_rows for n in ANNOTATION_TABLES if tables[n].num_rows)
         out["candidate_rows"] = total - gold
         out["annotators"] = sorted(set().union(*(set(tables[n]["annotator"].to_pylist()) for n in ANNOTATION_TABLES)))
+        out["agreement"] = compute_agreement(tables)
     return out
 
 
@@ -124,6 +126,9 @@ def render_figures(stats: dict) -> str:
                        ("event realis", "events_per_realis"), ("argument role", "arguments_per_role"),
                        ("claim quote", "claims_per_quote"), ("claim stance", "claims_per_stance")):
         lines += _dist_table(title, s.get(key, {}))
+    agreement = figures_markdown(s["agreement"]) if s.get("agreement") else ""
+    if agreement:  # reported when two or more annotators' versions of an article exist
+        lines += [agreement]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
