@@ -45,31 +45,6 @@ PREFIX = {"entities": "E", "mentions": "M", "events": "V", "claims": "C"}
 ANNOTATOR_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
-def rename_records(records: dict, rename, **provenance) -> dict:
-    """A copy of records (table -> list of rows) with every record id and every reference to one passed
-    through rename(old_id) -> new_id, and the provenance fields in `provenance` set on every row."""
-    out = {}
-    for table, rows in records.items():
-        new = []
-        for r in rows:
-            r = json.loads(json.dumps(r))
-            r["id"] = rename(r["id"])
-            if table == "entities":
-                for m in r["mentions"]:
-                    m["id"] = rename(m["id"])
-            elif table == "events":
-                for a in r["arguments"]:
-                    a["entity_id"], a["mention_id"] = rename(a["entity_id"]), rename(a["mention_id"])
-            elif table == "claims":
-                if r["claimer"]:
-                    r["claimer"] = {"entity_id": rename(r["claimer"]["entity_id"]), "mention_id": rename(r["claimer"]["mention_id"])}
-                r["event_ids"] = [rename(e) for e in r["event_ids"]]
-            r.update(provenance)
-            new.append(r)
-        out[table] = new
-    return out
-
-
 # ---------------------------------------------------------------------------------------------------
 # disagreements
 

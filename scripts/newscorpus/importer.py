@@ -95,10 +95,11 @@ def merge(current: pa.Table, incoming: pa.Table) -> tuple[pa.Table, list, list, 
     return merged, added, updated, same
 
 
-def apply_changes(root: Path, changes: dict, contract: Contract, dry_run: bool = False) -> list[Finding]:
+def apply_changes(root: Path, changes: dict, contract: Contract, dry_run: bool = False, current: dict | None = None) -> list[Finding]:
     """Validate the corpus with `changes` (table -> full new table) applied; write them if that adds no
-    error the stored corpus does not already have. Returns the new corpus' findings. Raises Refused."""
-    current = storage.all_tables(root, contract)
+    error the stored corpus does not already have. Returns the new corpus' findings. Raises Refused.
+    `current`: the stored tables, if the caller has read them already under the same lock."""
+    current = current if current is not None else storage.all_tables(root, contract)
     before = {f.key() for f in check_tables(contract, current).errors}
     after = check_tables(contract, {**current, **changes})
     new_errors = [f for f in after.errors if f.key() not in before]
@@ -122,9 +123,9 @@ def import_file(root: Path, table: str, path: Path, dry_run: bool = False) -> Me
         raise Refused(f"{path}: {len(findings)} record finding(s); nothing was imported", findings)
     incoming = records_to_table([r for _, r in records], table, contract)
     with storage.corpus_lock(root):
-        current = storage.read_table(root, table, contract)
-        merged, added, updated, same = merge(current, incoming)
+        tables = storage.all_tables(root, contract)
+        merged, added, updated, same = merge(tables[table], incoming)
         written = bool(added or updated) and not dry_run
         if added or updated:
-            apply_changes(root, {table: merged}, contract, dry_run=dry_run)
+            apply_changes(root, {table: merged}, contract, dry_run=dry_run, current=tables)
     return MergeResult(table, added, updated, same, written)

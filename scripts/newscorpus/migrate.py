@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Callable
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from . import storage
 from .contract import SCHEMA_VERSION_KEY, TABLES, check_data_version, load_contract, parse_semver
@@ -98,13 +97,6 @@ def steps_between(found: str, current: str, migrations: list[Migration]) -> list
     return out
 
 
-def _read_stored(path: Path) -> pa.Table:
-    try:
-        return pq.ParquetFile(path).read()
-    except (OSError, pa.ArrowException) as exc:
-        raise StorageError(f"{path}: unreadable Parquet: {str(exc).splitlines()[0]}") from None
-
-
 def migrate_corpus(root: Path, dry_run: bool = False, migrations: list[Migration] | None = None,
                    now: dt.datetime | None = None) -> MigrateResult:
     """Migrate every table of an older schema version (see the module doc). Raises StorageError for a file
@@ -119,7 +111,7 @@ def migrate_corpus(root: Path, dry_run: bool = False, migrations: list[Migration
         for table in TABLES:
             files = storage.table_files(root, table)
             schema = contract.arrow_schema(table)
-            stored = [(p, _read_stored(p)) for p in files]
+            stored = [(p, storage.read_file(p)) for p in files]  # page checksums verified, any version
             old = []
             for path, data in stored:
                 meta = data.schema.metadata or {}

@@ -331,12 +331,6 @@ def read_lock(root: Path, wait: float = 30.0):
         os.close(fd)
 
 
-def schema_version_of(path: Path) -> str | None:
-    meta = pq.read_schema(path).metadata or {}
-    value = meta.get(SCHEMA_VERSION_KEY)
-    return value.decode() if value else None
-
-
 def all_tables(root: Path, contract: Contract) -> dict:
     """Every table, read under the shared lock: one consistent version of the corpus."""
     with read_lock(root):

@@ -334,8 +334,7 @@ class Corpus:
     def spans(self):
         views = []
         if self.mentions.num_rows:
-            views.append(("entities", self.mentions.rename_columns(
-                ["entity_id" if n == "entity_id" else n for n in self.mentions.column_names]), "entity_id"))
+            views.append(("entities", self.mentions, "entity_id"))
         for table, col in (("events", "trigger"), ("claims", "span"), ("claims", "cue")):
             data = self.t[table]
             data = data.filter(pc.is_valid(data[col])) if data.num_rows else data
@@ -937,7 +936,3 @@ def _wikidata_conflicts(tmp: Path, partitions: int, pairs: pa.Table) -> list:
         return []
     rows = [pq.read_table(tmp / f"wikidata-{p:05d}.parquet", filters=pc.is_in(pc.field("wikidata"), value_set=bad)) for p in range(partitions)]
     return list(wikidata_conflicts(pa.concat_tables(rows)))
-
-
-def has_errors(findings) -> bool:
-    return any(CHECKS[f.check].severity == ERROR for f in findings)
