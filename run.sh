@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The two set-up commands of the README:
 #   ./run.sh        install the tool, validate the corpus, print its figures
-#   ./run.sh test   install the tool with every extra (Label Studio, mlcroissant, test tools), run all tests
+#   ./run.sh test   install the tool with every extra (Label Studio, mlcroissant, spaCy, test tools), run all tests
 # Both create .venv/ with python3 (3.11 or newer) on first use and reuse it after; the tests also need
 # Debian's chromium, which ./run.sh test installs with apt-get when run as root.
 set -euo pipefail
