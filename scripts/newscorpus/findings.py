@@ -80,6 +80,10 @@ def register(*checks: Check) -> None:
             _CHECKS.append(c)
 
 
+_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+_ESCAPES.update({c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))})
+
+
 @dataclass(frozen=True)
 class Finding:
     check: str
@@ -101,12 +105,15 @@ class Finding:
         return {"check": self.check, "severity": self.severity, "level": self.level, **asdict(self)}
 
     def line(self) -> str:
+        """One line for a person. Whatever came from the data (ids, paths, values quoted in the message) is
+        shown with control characters and bidi overrides escaped: a finding is one line, and it never moves
+        the cursor, clears the terminal or reverses the text that follows."""
         where = self.file or self.table
         if self.record is not None:
             where += f" [{self.record}]"
         if self.field:
             where += f" {self.field}"
-        return f"{where}: {self.severity} L{self.level} {self.check}: {self.message}"
+        return f"{where}: {self.severity} L{self.level} {self.check}: {self.message}".translate(_ESCAPES)
 
     def key(self) -> tuple:
         return (self.check, self.table, self.record, self.field)

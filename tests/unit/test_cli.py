@@ -123,3 +123,11 @@ def test_export_into_a_closed_pipe_stops_quietly(seed_root):
                           shell=True, capture_output=True, text=True, executable="/bin/bash")
     assert len(proc.stdout) == 10
     assert proc.stderr == ""
+
+
+def test_a_finding_line_escapes_control_characters_and_bidi_overrides():
+    from newscorpus.findings import Finding
+
+    line = Finding("schema-enum", "entities", "a/E1\x1b[2J", "type", "is 'x\ny' \u202eevil").line()
+    assert "\n" not in line and "\x1b" not in line and "\u202e" not in line
+    assert line == "entities [a/E1\\x1b[2J] type: error L1 schema-enum: is 'x\\x0ay' \\u202eevil"
