@@ -285,3 +285,28 @@ def test_a_release_and_the_corpus_it_was_built_from_do_not_differ(built):
 
     root, out = built
     assert diff_snapshots(snapshot_release(out), snapshot_corpus(root)).empty()
+
+
+def test_the_repo_corpus_releases_as_0_1_0(tmp_path, offline):
+    """The issue's done-when: `release build --version 0.1.0` on the repo's own corpus (the seed article),
+    every config loaded offline, every span equal to the article text at its offsets."""
+    from conftest import SEED_ARTICLE, make_root
+
+    cache, _ = offline
+    root = make_root(tmp_path / "repo", with_data=True)
+    out = build_release(root, "0.1.0", out=tmp_path / "out" / "0.1.0").out
+    rows = {c: load_dataset(str(out), c, cache_dir=str(cache)) for c in CONFIGS}
+    assert {c: {s: len(d) for s, d in dd.items()} for c, dd in rows.items()} == {
+        "documents": {"train": 1}, "articles": {"train": 1}, "entities": {"train": 83}, "mentions": {"train": 181},
+        "events": {"train": 50}, "claims": {"train": 41}}
+    text = rows["articles"]["train"][0]["text"]
+    assert rows["articles"]["train"][0]["id"] == SEED_ARTICLE
+    checked = 0
+    for config, dd in rows.items():
+        for row in dd["train"]:
+            for _, start, end, span_text in _spans(config, row):
+                assert text[start:end] == span_text
+                checked += 1
+    cues = sum(c["cue"] is not None for c in rows["claims"]["train"])
+    # every span twice (documents, and its flat config), mentions a third time (entities and mentions)
+    assert checked == 2 * (181 + 50 + 41 + cues) + 181
