@@ -166,16 +166,23 @@ def ceaf_e(key: list, response: list) -> tuple[float, int, float, int]:
     return sim, len(key), sim, len(response)
 
 
-def _components(key, response):
-    """Groups of key and response clusters linked by shared mentions (the alignment decomposes)."""
-    owner = {m: r for r, c in enumerate(response) for m in c}
-    parent = list(range(len(key)))
+def _disjoint_sets(n: int):
+    """Union-find over 0..n-1: (find, parent); join two sets with parent[find(a)] = find(b)."""
+    parent = list(range(n))
 
     def find(x):
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
+
+    return find, parent
+
+
+def _components(key, response):
+    """Groups of key and response clusters linked by shared mentions (the alignment decomposes)."""
+    owner = {m: r for r, c in enumerate(response) for m in c}
+    find, parent = _disjoint_sets(len(key))
 
     first_key_of = {}
     for k, c in enumerate(key):
@@ -480,13 +487,7 @@ def _alpha_units(versions: dict[str, Version], name: str) -> list[list]:
     """Units for Krippendorff's alpha on one article: claims linked by pairwise overlap matches."""
     nodes = [(ann, k) for ann, v in sorted(versions.items()) for k in range(len(v.claims))]
     index = {n: i for i, n in enumerate(nodes)}
-    parent = list(range(len(nodes)))
-
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
+    find, parent = _disjoint_sets(len(nodes))
 
     for x, y in itertools.combinations(sorted(versions), 2):
         ca = [(c["span"]["start"], c["span"]["end"]) for c in versions[x].claims]
