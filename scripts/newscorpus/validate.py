@@ -8,6 +8,7 @@ levels 2 to 4 do not run.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 import os
@@ -16,6 +17,7 @@ import shutil
 import tempfile
 import unicodedata
 import zlib
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +41,7 @@ class Report:
     findings: list
     counts: dict = field(default_factory=dict)  # table -> rows read
     skipped_levels: bool = False
+    method: str = "in memory"  # how the rows were read and partitioned (validate_partitioned)
 
     @property
     def errors(self) -> list:
@@ -53,18 +56,19 @@ class Report:
         return not self.errors
 
 
-def validate_corpus(root: Path, contract: Contract | None = None, select=None, ignore=None, *, partitions: int | None = None) -> Report:
+def validate_corpus(root: Path, contract: Contract | None = None, select=None, ignore=None, *, partitions: int | None = None,
+                    spill: bool = False) -> Report:
     """Read every table under `root` and check it.
 
     A small corpus is read and checked in memory. A large one (more than SMALL_CORPUS_BYTES of Parquet)
-    is hash-partitioned by article into temporary Parquet files and checked partition by partition, so
-    that peak memory does not grow with the corpus (validate_partitioned); the findings are the same.
-    `partitions` forces the number of partitions (1: in memory)."""
+    is checked partition by partition, so that peak memory does not grow with the corpus
+    (validate_partitioned); the findings are the same. `partitions` forces the number of partitions
+    (1: in memory); `spill` forces the spill to temporary files even where the shards are aligned."""
     contract = contract or load_contract(root)
     if partitions is None:
         partitions = partitions_for(root)
     if partitions > 1:
-        report = validate_partitioned(root, contract, partitions)
+        report = validate_partitioned(root, contract, partitions, spill=spill)
         report.findings = _select(report.findings, select, ignore)
         return report
     tables, findings = {}, []
@@ -107,7 +111,7 @@ def check_level1(contract: Contract, tables: dict, local: bool = False) -> tuple
         clean[table] = data.filter(pa.array(~bad)) if bad.any() else data
         excluded[table] = data.filter(pa.array(bad)) if bad.any() else data.slice(0, 0)
     c = Corpus(contract, clean, excluded, local=local)
-    for check in (c.ids, c.id_collisions, c.articles_text, c.text_hygiene, c.references, c.spans, c.roles, c.clusters, c.claims,
+    for check in (c.ids, c.articles_text, c.text_hygiene, c.references, c.spans, c.roles, c.clusters, c.claims,
                   c.duplicates, c.corpus, c.personal_data):
         findings += check()
     return findings, c
@@ -171,46 +175,42 @@ class Corpus:
 
     # --- level 2 -------------------------------------------------------------------------------------
     def ids(self):
-        views = [(t, self.t[t], "id", None) for t in TABLES] + [("entities", self.mentions, "mention_id", "entity_id")]
-        for table, data, col, owner in views:
-            if data.num_rows == 0:
-                continue
-            counts = data.group_by(col).aggregate([(col, "count")])
-            dup = counts.filter(pc.greater(counts[f"{col}_count"], 1))[col]
-            if len(dup) == 0:
-                continue
-            mask = pc.is_in(data[col], value_set=dup.combine_chunks())
-            rows = data.filter(mask)
-            kind = "mention" if owner else table[:-1]
-            for rec, value, path in zip((rows[owner] if owner else rows[col]).to_pylist(), rows[col].to_pylist(),
-                                        rows["path"].to_pylist() if owner else [None] * rows.num_rows):
-                yield Finding("id-duplicate", table, rec, path or "id", f"{kind} id {value} is used more than once")
-
-    def id_collisions(self):
-        """An id used by records of two kinds: reported on the record of the later kind (articles, entities,
-        mentions, events, claims), naming the earlier one."""
+        """id-duplicate (an id used twice by records of one kind) and id-collision (an id used by records of
+        two kinds: reported on the record of the later kind, articles, entities, mentions, events, claims,
+        naming the earlier one), from one sort of every id: ids are stored sorted, so it is nearly free, and
+        only the few ids seen more than once are looked at further."""
         kinds = [("article", "articles", self.t["articles"], "id", None), ("entity", "entities", self.t["entities"], "id", None),
                  ("mention", "entities", self.mentions, "mention_id", "entity_id"), ("event", "events", self.t["events"], "id", None),
                  ("claim", "claims", self.t["claims"], "id", None)]
-        parts = [pa.table({"id": _col(d, col), "kind": pa.array(np.full(d.num_rows, k, np.int8))})
-                 for k, (_, _, d, col, _) in enumerate(kinds) if d.num_rows]
-        if len(parts) < 2:
+        columns = [_col(d, col) for _, _, d, col, _ in kinds if d.num_rows]
+        if not columns:
             return
-        allids = pa.concat_tables(parts)
-        g = allids.group_by("id").aggregate([("kind", "count_distinct"), ("kind", "min")])
-        g = g.filter(pc.greater(g["kind_count_distinct"], 1))
-        if g.num_rows == 0:
+        every = pa.concat_arrays(columns)
+        every = every.take(pc.sort_indices(every))
+        again = _np(pc.fill_null(pc.equal(every.slice(0, len(every) - 1), every.slice(1)), False))
+        if not again.any():
             return
-        first = dict(zip(g["id"].to_pylist(), g["kind_min"].to_pylist()))
-        for k, (kind, table, data, col, owner) in enumerate(kinds):
+        repeated = pc.unique(every.slice(1).filter(pa.array(again)))
+        hits = []  # (kind index, value, record, path) of every record whose id is seen more than once
+        for k, (_, _, data, col, owner) in enumerate(kinds):
             if data.num_rows == 0:
                 continue
-            hit = data.filter(pc.is_in(data[col], value_set=g["id"].combine_chunks()))
-            for value, rec, path in zip(hit[col].to_pylist(), (hit[owner] if owner else hit[col]).to_pylist(),
-                                        hit["path"].to_pylist() if owner else [None] * hit.num_rows):
-                if first[value] != k:
-                    yield Finding("id-collision", table, rec, f"{path}.id" if path else "id",
-                                  f"{kind} id {value} is also the id of a{'n' if kinds[first[value]][0][0] in 'aeiou' else ''} {kinds[first[value]][0]}")
+            hit = data.filter(pc.is_in(data[col], value_set=repeated))
+            hits += [(k, value, rec, path) for value, rec, path in zip(
+                hit[col].to_pylist(), (hit[owner] if owner else hit[col]).to_pylist(),
+                hit["path"].to_pylist() if owner else [None] * hit.num_rows)]
+        uses = Counter((k, value) for k, value, _, _ in hits)
+        first: dict = {}
+        for k, value, _, _ in hits:
+            first.setdefault(value, k)  # hits are in kind order
+        for k, value, rec, path in hits:
+            kind, table = kinds[k][0], kinds[k][1]
+            if uses[k, value] > 1:
+                yield Finding("id-duplicate", table, rec, path or "id", f"{kind} id {value} is used more than once")
+            if first[value] != k:
+                other = kinds[first[value]][0]
+                yield Finding("id-collision", table, rec, f"{path}.id" if path else "id",
+                              f"{kind} id {value} is also the id of a{'n' if other[0] in 'aeiou' else ''} {other}")
 
     def text_hygiene(self):
         """Control characters (but \n and \t; \r is text-not-normalized) and byte order marks in texts and titles."""
@@ -587,15 +587,36 @@ class _Texts:
 
     def __init__(self, text: pa.Array):
         self.text = text
+        self._windows = None
         self.buf, self.off = _utf8(text)
-        lo, hi = int(self.off[0]), int(self.off[-1])
-        lead = np.flatnonzero((self.buf[lo:hi] & 0xC0) != 0x80) + lo
-        self.cp_pos = np.append(lead, hi)  # byte position of each code point, and the end
+        self.lo, hi = int(self.off[0]), int(self.off[-1])
+        lead = np.empty(hi - self.lo + 1, dtype=bool)  # a UTF-8 lead byte, and the end of the last text
+        np.not_equal(self.buf[self.lo:hi] & 0xC0, 0x80, out=lead[:-1])
+        lead[-1] = True
+        self.cp_pos = np.flatnonzero(lead)  # byte position (from lo) of each code point, and the end
         self.length = _np(pc.utf8_length(text)).astype(np.int64)
         self.cp_off = np.concatenate([[0], np.cumsum(self.length)])
 
     def byte_at(self, a: np.ndarray, cp: np.ndarray) -> np.ndarray:
-        return self.cp_pos[self.cp_off[a] + cp]
+        return self.cp_pos[self.cp_off[a] + cp] + self.lo
+
+    def substrings(self, bs: np.ndarray, be: np.ndarray) -> pa.Array:
+        """The texts' bytes [bs, be) for every pair, as a string array copied by Arrow: string views onto
+        the text buffer (the first 12 bytes inline, as the format wants), cast to plain strings."""
+        n = len(bs)
+        ln = (be - bs).astype("<i4")
+        views = np.zeros((n, 16), np.uint8)
+        views[:, :4] = ln.view(np.uint8).reshape(n, 4)
+        if self._windows is None:  # every 12-byte window of the texts, as rows of a strided view
+            self._windows = np.lib.stride_tricks.sliding_window_view(np.concatenate([self.buf, np.zeros(12, np.uint8)]), 12)
+        inline = self._windows[bs]
+        inline *= np.arange(12, dtype=np.int32)[None, :] < ln[:, None]
+        views[:, 4:] = inline
+        long = ln > 12
+        views[long, 8:12] = 0  # buffer 0
+        views[long, 12:] = bs[long].astype("<i4").view(np.uint8).reshape(-1, 4)
+        data = self.text.buffers()[2] or pa.py_buffer(b"")
+        return pc.cast(pa.Array.from_buffers(pa.string_view(), n, [None, pa.py_buffer(views), data]), pa.string())
 
     def slice(self, a: int, start: int, end: int) -> str:
         return self.buf[self.byte_at(a, start): self.byte_at(a, end)].tobytes().decode("utf-8")
@@ -621,23 +642,18 @@ def _check_spans(table, view, idcol, art_idx, texts: _Texts):
     for rid, path, e, n in zip(_at(view[idcol], sel), _at(view["path"], sel), end[sel].tolist(), art_len[a[sel]].tolist()):
         yield Finding("span-out-of-bounds", table, rid, path, f"end {e} is past the end of the article text ({n} characters)")
     slen = _np(pc.utf8_length(text)).astype(np.int64)
-    sbuf, soff = _utf8(text)
-    sbytes = np.diff(soff)
+    _, soff = _utf8(text)
     ok = known & ~reversed_ & ~oob
     mismatch = ok & (slen != end - start)
     cand = np.flatnonzero(ok & ~mismatch & (slen > 0))
     if len(cand):
         bs = texts.byte_at(a[cand], start[cand])
         be = texts.byte_at(a[cand], end[cand])
-        lens = sbytes[cand]
-        differ = (be - bs) != lens
+        differ = (be - bs) != np.diff(soff)[cand]
         same = np.flatnonzero(~differ)
         if len(same):
-            ln = lens[same]
-            span_of = np.repeat(np.arange(len(same)), ln)
-            within = np.arange(int(ln.sum())) - np.repeat(np.cumsum(ln) - ln, ln)
-            neq = texts.buf[bs[same][span_of] + within] != sbuf[soff[cand[same]][span_of] + within]
-            differ[same] = np.bincount(span_of, weights=neq, minlength=len(same)) > 0
+            rows = pa.array(cand[same])
+            differ[same] = _np(pc.not_equal(texts.substrings(bs[same], be[same]), text.take(rows)))
         mismatch[cand[differ]] = True
     sel = np.flatnonzero(mismatch)
     for i, rid, path, txt in zip(sel.tolist(), _at(view[idcol], sel), _at(view["path"], sel), _at(text, sel)):
@@ -666,9 +682,13 @@ def _check_spans(table, view, idcol, art_idx, texts: _Texts):
 #   gives a small projection ((wikidata, type) pairs; one (text digest, id, split) row an article) and
 #   they are checked over those at the end.
 
-SMALL_CORPUS_BYTES = 32 << 20  # Parquet bytes up to which a corpus is checked in memory
-PARTITION_BYTES = 16 << 20  # Parquet bytes a partition (about 10,000 articles of 50 annotation rows)
+SMALL_CORPUS_BYTES = 8 << 20  # Parquet bytes up to which a corpus is checked in memory, at once
+PARTITION_BYTES = 4 << 20  # Parquet bytes checked at once (about 2,500 articles of 50 annotation rows): small
+# pieces keep the hash tables of the checks in the CPU caches, and peak memory low
+SPILL_SPLIT = 4  # partitions a spilled file holds (each is checked on its own)
+GROUP_BYTES = 64 << 20  # Parquet bytes of aligned shards read at once, at most
 SPILL_OPTIONS = dict(compression="lz4", use_dictionary=True, write_statistics=False)
+_WIKIDATA = pa.schema([("wikidata", pa.string()), ("type", pa.string()), ("id", pa.string())])
 _LOCAL_GLOBAL = {"wikidata-type-conflict", "article-split-leak", "article-duplicate-text"}
 
 
@@ -683,37 +703,191 @@ def partitions_for(root: Path) -> int:
     return 1 if size <= SMALL_CORPUS_BYTES else max(2, math.ceil(size / PARTITION_BYTES))
 
 
-def validate_partitioned(root: Path, contract: Contract, partitions: int, workers: int | None = None, workdir: Path | None = None) -> Report:
-    """validate_corpus over `partitions` hash partitions spilled to temporary Parquet files."""
+def validate_partitioned(root: Path, contract: Contract, partitions: int, workers: int | None = None, workdir: Path | None = None,
+                         *, spill: bool = False) -> Report:
+    """validate_corpus in about `partitions` parts, each checked on its own (two at a time).
+
+    Where the shards are aligned by article (_aligned_groups), each group of shards is read straight
+    from the corpus and split in memory; otherwise every row is first spilled to a hash partition in
+    temporary Parquet files (_spill)."""
     tmp = Path(tempfile.mkdtemp(prefix="newscorpus-validate-", dir=workdir))
     try:
-        findings, counts = _spill(root, contract, partitions, tmp)
-        if len(counts) < len(TABLES):
-            return Report(sort_findings(findings), counts, skipped_levels=True)
-        workers = workers or min(2, os.cpu_count() or 1, partitions)
-        args = [(contract, tmp, p) for p in range(partitions)]
-        if workers > 1:
-            with ProcessPoolExecutor(workers) as pool:
-                results = list(pool.map(_check_partition, *zip(*args)))
-        else:
-            results = [_check_partition(*a) for a in args]
-        edges, pairs, digests = [], [], []
-        local = []
-        for found, keys, part_edges, part_pairs, part_digests in results:
-            findings += [f for f, k in zip(found, keys) if k is None]
-            local += [(f, k) for f, k in zip(found, keys) if k is not None]
-            edges += part_edges
-            pairs.append(part_pairs)
-            digests.append(part_digests)
-        tainted = _linked(edges)
-        findings += [f for f, k in local if k not in tainted]
-        if tainted:
-            findings += _check_tainted(contract, tmp, partitions, tainted)
-        findings += same_texts(pa.concat_tables(digests))
-        findings += _wikidata_conflicts(tmp, partitions, pa.concat_tables(pairs))
-        return Report(sort_findings(findings), counts)
+        with storage.read_lock(root):  # one version of the corpus, read from several processes
+            groups = None if spill else _aligned_groups(root, partitions)
+            if groups is not None:
+                units = [("files", g) for g in groups]
+                counts = {t: sum(g.rows[t] for g in groups) for t in TABLES}
+                report = _check_units(contract, tmp, units, counts, [], workers)
+                if report is not None:
+                    report.method = f"aligned shards: {len(groups)} group(s) in {sum(g.split for g in groups)} partition(s), no spill"
+                    return report
+                # a shard that cannot be read: the spill below names it, as the in-memory path does
+            files = max(1, math.ceil(partitions / SPILL_SPLIT))
+            method = f"spilled to {files} file(s) in {files * math.ceil(partitions / files)} partition(s)"
+            findings, counts = _spill(root, contract, files, tmp)
+            if len(counts) < len(TABLES):
+                return Report(sort_findings(findings), counts, skipped_levels=True, method=method)
+            units = [("spill", _Spilled(p, math.ceil(partitions / files))) for p in range(files)]
+            report = _check_units(contract, tmp, units, counts, findings, workers)
+            report.method = method
+            return report
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_units(contract: Contract, tmp: Path, units: list, counts: dict, findings: list, workers: int | None) -> Report | None:
+    """Every unit (a spilled partition or a group of aligned shards) checked on its own, then what crosses
+    them. None if a shard could not be read (only aligned shards are read here)."""
+    workers = workers or min(2, os.cpu_count() or 1, sum(u[1].split for u in units))
+    stride = len(units) if units and units[0][0] == "spill" else 1
+    # a worker takes a unit, or, when there are fewer units than workers, every other partition of one
+    share = workers if len(units) < workers else 1
+    args = [(contract, tmp, i, u, stride, (w, share)) for i, u in enumerate(units) for w in range(share)]
+    workers = min(workers, len(args))
+    try:
+        if workers > 1:
+            with ProcessPoolExecutor(workers) as pool:
+                results = list(pool.map(_check_unit, *zip(*args)))
+        else:
+            results = [_check_unit(*a) for a in args]
+    except StorageError:
+        return None
+    edges, pairs, digests = [], [], []
+    local = []
+    for found, keys, part_edges, part_pairs, part_digests in results:
+        findings += [f for f, k in zip(found, keys) if k is None]
+        local += [(f, k) for f, k in zip(found, keys) if k is not None]
+        edges += part_edges
+        pairs.append(part_pairs)
+        digests.append(part_digests)
+    tainted = _linked(edges)
+    findings += [f for f, k in local if k not in tainted]
+    if tainted:
+        findings += _check_tainted(contract, tmp, units, tainted)
+    findings += same_texts(pa.concat_tables(digests))
+    findings += _wikidata_conflicts(tmp, pa.concat_tables(pairs))
+    return Report(sort_findings(findings), counts)
+
+
+@dataclass
+class _Spilled:
+    """A spilled file: rows hashed to `index` of the files, split into `split` partitions in memory."""
+
+    index: int
+    split: int
+
+
+@dataclass
+class _Group:
+    """Aligned shards: the files of each table whose rows belong to the articles lo..hi (one articles shard)."""
+
+    files: dict
+    lo: str
+    hi: str
+    rows: dict
+    split: int = 1  # partitions it is split into in memory
+
+
+def _aligned_groups(root: Path, partitions: int) -> list | None:
+    """The shards grouped by article, if they are aligned: every shard of every table holds rows whose
+    article (articles: id; annotations: article_id, never null) lies within the id range of one articles
+    shard, per the Parquet statistics, and the articles shards do not overlap. Shards written by `synth`
+    are; so are a corpus's shards cut at the same articles. None otherwise (or if a group is too big to
+    read at once, or a statistic is missing): then the rows are spilled."""
+    info = {}
+    try:
+        for table in TABLES:
+            info[table] = [_key_range(p, "id" if table == "articles" else "article_id") for p in storage.table_files(root, table)]
+    except (StorageError, OSError, pa.ArrowException):
+        return None
+    arts = sorted((r for r in info["articles"] if r is not None and r[3] > 0), key=lambda r: r[1])
+    if not arts or any(r is None for t in TABLES for r in info[t]) or any(a[2] >= b[1] for a, b in zip(arts, arts[1:])):
+        return None
+    groups = [_Group({t: [] for t in TABLES}, lo, hi, {t: 0 for t in TABLES}) for _, lo, hi, _, _ in arts]
+    sizes = [0] * len(groups)
+    starts = [g.lo for g in groups]
+    for table in TABLES:
+        for path, lo, hi, rows, size in info[table]:
+            if rows == 0:
+                continue
+            i = bisect.bisect_right(starts, lo) - 1
+            if i < 0 or hi > groups[i].hi:
+                return None
+            groups[i].files[table].append(path)
+            groups[i].rows[table] += rows
+            sizes[i] += size
+    if max(sizes) > GROUP_BYTES:
+        return None
+    total = sum(sizes)
+    for g, size in zip(groups, sizes):
+        g.split = max(1, math.ceil(partitions * size / total))
+    return groups
+
+
+def _key_range(path: Path, key: str):
+    """(path, min, max, rows, bytes) of a Parquet file's `key` column from its statistics; None if a row
+    group has no min/max or may hold a null key. Reads only the footer."""
+    md = pq.ParquetFile(path).metadata
+    lo = hi = None
+    for i in range(md.num_row_groups):
+        rg = md.row_group(i)
+        if rg.num_rows == 0:
+            continue
+        col = next((rg.column(j) for j in range(rg.num_columns) if rg.column(j).path_in_schema == key), None)
+        st = col.statistics if col is not None else None
+        if st is None or not st.has_min_max or st.null_count is None or st.null_count > 0 or not isinstance(st.min, str):
+            return None
+        lo = st.min if lo is None else min(lo, st.min)
+        hi = st.max if hi is None else max(hi, st.max)
+    return (path, lo or "", hi or "", md.num_rows, path.stat().st_size)
+
+
+def _load_unit(contract: Contract, tmp: Path, unit) -> dict:
+    kind, where = unit
+    if kind == "spill":
+        return _read_partition(contract, tmp, where.index)
+    out = {}
+    for table in TABLES:
+        schema = contract.arrow_schema(table)
+        parts = [data for path in where.files[table] for data in _read_rows(path, schema)]
+        out[table] = pa.concat_tables(parts) if parts else schema.empty_table()
+    return out
+
+
+def _split(tables: dict, parts: int, stride: int, share: tuple = (0, 1)):
+    """The tables of a unit in `parts` hash partitions by article, one at a time. A spilled file holds the
+    articles whose hash is its index modulo `stride` (the number of files): the split uses the hash
+    divided by it, so that it is not the same for every row of the file. Only the partitions p with
+    p % share[1] == share[0] are made."""
+    if parts <= 1:
+        if share[0] == 0:
+            yield tables
+        return
+    of = {t: _partition_of(_keys(t, d), parts, stride) for t, d in tables.items()}
+    for p in range(share[0], parts, share[1]):
+        yield {t: d.filter(pa.array(of[t] == p)) for t, d in tables.items()}
+
+
+def _check_unit(contract: Contract, tmp: Path, index: int, unit, stride: int = 1, share: tuple = (0, 1)):
+    """One unit (its partitions p with p % share[1] == share[0]): the findings, the article key of each
+    level 2-4 finding (None for level 1, which is per row and kept whatever happens), the links between
+    articles, and the corpus-wide projections."""
+    tables = _load_unit(contract, tmp, unit)
+    found, keys, edges, pairs, digests, wds = [], [], [], [], [], []
+    for part in _split(tables, unit[1].split, stride, share):
+        findings, corpus = check_level1(contract, part, local=True)
+        found += findings
+        keys += _finding_keys(findings, part)
+        edges += _edges(part)
+        wd = corpus.wikidata()
+        wd = wd.select(["wikidata", "type", "id"]).cast(_WIKIDATA) if wd.num_rows else _WIKIDATA.empty_table()
+        wds.append(wd)
+        pairs.append(wd.group_by(["wikidata", "type"]).aggregate([]))
+        digests.append(_digests(corpus.t["articles"]))
+    pq.write_table(pa.concat_tables(wds) if wds else _WIKIDATA.empty_table(), tmp / f"wikidata-{index:05d}-{share[0]:03d}.parquet", **SPILL_OPTIONS)
+    if not digests:  # a share with no partition
+        return [], [], [], _WIKIDATA.empty_table().select(["wikidata", "type"]), _digests(contract.arrow_schema("articles").empty_table())
+    return found, keys, edges, pa.concat_tables(pairs), pa.concat_tables(digests)
 
 
 def _prefix(values: list) -> list:
@@ -732,9 +906,9 @@ def _keys(table: str, data: pa.Table) -> pa.Array:
     return pc.fill_null(key, "")
 
 
-def _partition_of(keys: pa.Array, partitions: int) -> np.ndarray:
+def _partition_of(keys: pa.Array, partitions: int, stride: int = 1) -> np.ndarray:
     enc = pc.dictionary_encode(keys)
-    part = np.array([zlib.crc32(k.encode("utf-8")) % partitions for k in enc.dictionary.to_pylist()], dtype=np.int64)
+    part = np.array([zlib.crc32(k.encode("utf-8")) // stride % partitions for k in enc.dictionary.to_pylist()], dtype=np.int64)
     return part[_np(enc.indices)] if len(part) else np.zeros(len(keys), np.int64)
 
 
@@ -799,19 +973,6 @@ def _read_partition(contract: Contract, tmp: Path, p: int) -> dict:
     return out
 
 
-def _check_partition(contract: Contract, tmp: Path, p: int):
-    """One partition: its findings, the article key of each level 2-4 finding (None for level 1, which is
-    per row and kept whatever happens), the links between articles, and the corpus-wide projections."""
-    tables = _read_partition(contract, tmp, p)
-    findings, corpus = check_level1(contract, tables, local=True)
-    keys = _finding_keys(findings, tables)
-    wd = corpus.wikidata()
-    wd = wd.select(["wikidata", "type", "id"]) if wd.num_rows else pa.table({"wikidata": pa.array([], pa.string()), "type": pa.array([], pa.string()), "id": pa.array([], pa.string())})
-    pq.write_table(wd, tmp / f"wikidata-{p:05d}.parquet", **SPILL_OPTIONS)
-    pairs = wd.group_by(["wikidata", "type"]).aggregate([])
-    return findings, keys, _edges(tables), pairs, _digests(corpus.t["articles"])
-
-
 def _finding_keys(findings: list, tables: dict) -> list:
     keys: list = [None] * len(findings)
     for table in TABLES:
@@ -837,23 +998,10 @@ def _digests(arts: pa.Table) -> pa.Table:
 
 
 def _prefix_differs(values: pa.Array, keys: pa.Array) -> np.ndarray:
-    """Where values[i] (an id) is not null and its part before the first "/" is not keys[i]."""
-    slash = pc.find_substring(values, "/")
-    klen = pc.binary_length(keys)
-    valid = _np(pc.is_valid(values))
-    whole = _np(pc.fill_null(pc.equal(slash, -1), False))
-    differs = valid & whole & _np(pc.fill_null(pc.not_equal(values, keys), True))
-    cand = np.flatnonzero(valid & ~whole & _np(pc.fill_null(pc.equal(slash, pc.cast(klen, pa.int32())), False)))
-    differs |= valid & ~whole
-    if len(cand):
-        vbuf, voff = _utf8(values)
-        kbuf, koff = _utf8(keys)
-        ln = (koff[1:] - koff[:-1])[cand]
-        of = np.repeat(np.arange(len(cand)), ln)
-        within = np.arange(int(ln.sum())) - np.repeat(np.cumsum(ln) - ln, ln)
-        neq = vbuf[voff[cand][of] + within] != kbuf[koff[cand][of] + within]
-        differs[cand] = np.bincount(of, weights=neq, minlength=len(cand)) > 0
-    return differs
+    """Where values[i] (an id) is not null and its part before the first "/" (all of it if it has none)
+    is not keys[i]."""
+    head = pc.list_element(pc.split_pattern(values, "/", max_splits=1), 0)
+    return _np(pc.fill_null(pc.not_equal(head, keys), False))
 
 
 def _edges(tables: dict) -> list:
@@ -911,23 +1059,27 @@ def _linked(edges: list) -> set:
     return set(parent)
 
 
-def _check_tainted(contract: Contract, tmp: Path, partitions: int, tainted: set) -> list:
-    """Levels 2 to 4 (corpus-wide checks aside) over the rows of the linked articles, all together."""
+def _check_tainted(contract: Contract, tmp: Path, units: list, tainted: set) -> list:
+    """Levels 2 to 4 (corpus-wide checks aside) over the rows of the linked articles, all together, read
+    again from the units that hold them."""
     wanted = pa.array(sorted(tainted), pa.string())
-    parts = sorted({zlib.crc32(k.encode("utf-8")) % partitions for k in tainted})
+    parts = {zlib.crc32(k.encode("utf-8")) % len(units) for k in tainted}
     gathered = {t: [] for t in TABLES}
-    for p in parts:
-        tables = _read_partition(contract, tmp, p)
+    for i, unit in enumerate(units):
+        if unit[0] == "spill" and unit[1].index not in parts or unit[0] == "files" and not any(unit[1].lo <= k <= unit[1].hi for k in tainted):
+            continue
+        tables = _load_unit(contract, tmp, unit)
         for t in TABLES:
             data = tables[t]
             if data.num_rows:
                 gathered[t].append(data.filter(pc.is_in(_keys(t, data), value_set=wanted)))
-    tables = {t: pa.concat_tables(v) if v else storage.relaxed(contract.arrow_schema(t)).empty_table() for t, v in gathered.items()}
+    tables = {t: pa.concat_tables(v, promote_options="permissive") if v else storage.relaxed(contract.arrow_schema(t)).empty_table()
+              for t, v in gathered.items()}
     findings, _ = check_level1(contract, tables, local=True)
     return [f for f in findings if CHECKS[f.check].level >= 2]
 
 
-def _wikidata_conflicts(tmp: Path, partitions: int, pairs: pa.Table) -> list:
+def _wikidata_conflicts(tmp: Path, pairs: pa.Table) -> list:
     """wikidata-type-conflict from the distinct (wikidata, type) pairs of every partition; the rows of a
     conflicting Wikidata id are read back from the partitions' small projections."""
     if pairs.num_rows == 0:
@@ -937,5 +1089,5 @@ def _wikidata_conflicts(tmp: Path, partitions: int, pairs: pa.Table) -> list:
     bad = g.filter(pc.greater(g["type_count"], 1))["wikidata"].combine_chunks()
     if len(bad) == 0:
         return []
-    rows = [pq.read_table(tmp / f"wikidata-{p:05d}.parquet", filters=pc.is_in(pc.field("wikidata"), value_set=bad)) for p in range(partitions)]
+    rows = [pq.read_table(path, filters=pc.is_in(pc.field("wikidata"), value_set=bad)) for path in sorted(tmp.glob("wikidata-*.parquet"))]
     return list(wikidata_conflicts(pa.concat_tables(rows)))

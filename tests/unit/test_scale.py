@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from newscorpus import storage
@@ -41,12 +43,31 @@ def test_findings_are_exactly_the_injected_faults(faulty):
     assert len(manifest["faults"]) == len(faulty.faults) == 100
 
 
-def test_partitioned_path_is_identical(faulty):
+@pytest.mark.parametrize("spill", [False, True])
+def test_partitioned_path_is_identical(faulty, spill):
     in_memory = validate_corpus(faulty.root, partitions=1)
-    for partitions in (2, 5):
-        report = validate_corpus(faulty.root, partitions=partitions)
+    for partitions in (2, 5, 12):
+        report = validate_corpus(faulty.root, partitions=partitions, spill=spill)
+        assert report.method.startswith("spilled" if spill else "aligned shards: 5 group(s)")
         assert report.findings == in_memory.findings
         assert report.counts == in_memory.counts
+
+
+def test_unaligned_shards_are_spilled(tmp_path):
+    """One entities file over the articles of several articles shards: the shards are not aligned, so the
+    rows are spilled to partitions, with the same findings."""
+    result = generate(tmp_path / "unaligned", articles=300, faults=0.2, seed=4, shard_rows=100)
+    folder = result.root / "annotations" / "entities"
+    shards = sorted(folder.glob("*.parquet"))
+    merged = pa.concat_tables([pq.read_table(p) for p in shards])
+    for p in shards[1:]:
+        p.unlink()
+    pq.write_table(merged, shards[0])
+    in_memory = validate_corpus(result.root, partitions=1)
+    assert keys(in_memory.findings) == Counter(result.expected)
+    report = validate_corpus(result.root, partitions=3)
+    assert report.method.startswith("spilled")
+    assert (report.findings, report.counts) == (in_memory.findings, in_memory.counts)
 
 
 def test_clean_corpus_has_no_finding(tmp_path):
@@ -78,6 +99,32 @@ def test_cases_partitioned_like_in_memory(case, tmp_path):
     folder = CASES / case
     root = build_case(folder, tmp_path)
     in_memory = validate_corpus(root, partitions=1)
-    for partitions in (2, 3):
-        report = validate_corpus(root, partitions=partitions)
+    for partitions, spill in ((2, False), (3, False), (2, True), (3, True)):
+        report = validate_corpus(root, partitions=partitions, spill=spill)
         assert (report.findings, report.counts, report.skipped_levels) == (in_memory.findings, in_memory.counts, in_memory.skipped_levels)
+
+
+def test_span_substrings_match_python_slicing():
+    """The span check reads article text through Arrow string views built in numpy (_Texts.substrings):
+    short views inline their bytes, long ones point into the text buffer. Both agree with str slicing."""
+    import random
+
+    import numpy as np
+
+    from newscorpus.validate import _Texts
+
+    rng = random.Random(1)
+    alphabet = "ab c\\né“”—ğ😀\u0301"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 60))) for _ in range(40)]
+    arr = pa.array(texts, pa.string()).slice(3)  # an offset into the buffers, as a slice of a column has
+    t = _Texts(arr)
+    a, start, end = [], [], []
+    for _ in range(3000):
+        i = rng.randrange(len(texts) - 3)
+        n = len(texts[i + 3])
+        s = rng.randrange(n + 1)
+        a.append(i), start.append(s), end.append(rng.randrange(s, n + 1))
+    a, start, end = (np.array(x, np.int64) for x in (a, start, end))
+    got = t.substrings(t.byte_at(a, start), t.byte_at(a, end)).to_pylist()
+    assert got == [texts[i + 3][s:e] for i, s, e in zip(a.tolist(), start.tolist(), end.tolist())]
+    assert any(e - s > 12 for s, e in zip(start.tolist(), end.tolist())) and any(0 < e - s <= 12 for s, e in zip(start.tolist(), end.tolist()))
