@@ -163,26 +163,44 @@ def _walk(node: dict, level: Level):
             yield from _walk(node["items"], child_level)
 
 
+_DISTINCT_SAMPLE = 1024  # values looked at to tell a repetitive string column (article_id, status, ...)
+
+
 def _scalar_checks(node: dict, level: Level):
     values = level.values
+    lookup = None
+    if ("pattern" in node or "minLength" in node or "maxLength" in node) and pa.types.is_string(values.type) and \
+            len(values) > 4 * _DISTINCT_SAMPLE and \
+            len(pc.unique(values.slice(0, _DISTINCT_SAMPLE))) <= _DISTINCT_SAMPLE // 4:
+        # a repetitive column: check each distinct value once, and map the few that fail back to rows
+        encoded = pc.dictionary_encode(values)
+        values, lookup = encoded.dictionary, encoded.indices
+
+    def emit(failing, check: str, message: str):
+        if lookup is not None:
+            if not pc.any(failing).as_py():
+                return
+            failing = pc.take(failing, lookup)
+        yield from _emit(level, failing, check, message)
+
     if "enum" in node:
         allowed = [v for v in node["enum"] if v is not None]
-        yield from _emit(level, pc.invert(pc.is_in(values, value_set=pa.array(allowed, values.type))), "schema-enum",
-                         f"is not one of {', '.join(map(str, allowed))}" if len(allowed) <= 12 else f"is not one of the {len(allowed)} allowed values")
+        yield from emit(pc.invert(pc.is_in(values, value_set=pa.array(allowed, values.type))), "schema-enum",
+                        f"is not one of {', '.join(map(str, allowed))}" if len(allowed) <= 12 else f"is not one of the {len(allowed)} allowed values")
     if "const" in node:
-        yield from _emit(level, pc.not_equal(values, pa.scalar(node["const"], values.type)), "schema-enum", f"is not {node['const']!r}")
+        yield from emit(pc.not_equal(values, pa.scalar(node["const"], values.type)), "schema-enum", f"is not {node['const']!r}")
     if "pattern" in node:
-        yield from _emit(level, pc.invert(pc.match_substring_regex(values, node["pattern"])), "schema-pattern", f"does not match {node['pattern']}")
+        yield from emit(pc.invert(pc.match_substring_regex(values, node["pattern"])), "schema-pattern", f"does not match {node['pattern']}")
     if "minLength" in node or "maxLength" in node:
         length = pc.utf8_length(values)
         if "minLength" in node:
-            yield from _emit(level, pc.less(length, node["minLength"]), "schema-length", f"is shorter than {node['minLength']} character(s)")
+            yield from emit(pc.less(length, node["minLength"]), "schema-length", f"is shorter than {node['minLength']} character(s)")
         if "maxLength" in node:
-            yield from _emit(level, pc.greater(length, node["maxLength"]), "schema-length", f"is longer than {node['maxLength']} characters")
+            yield from emit(pc.greater(length, node["maxLength"]), "schema-length", f"is longer than {node['maxLength']} characters")
     if "minimum" in node:
-        yield from _emit(level, pc.less(values, node["minimum"]), "schema-range", f"is less than {node['minimum']}")
+        yield from emit(pc.less(values, node["minimum"]), "schema-range", f"is less than {node['minimum']}")
     if "maximum" in node:
-        yield from _emit(level, pc.greater(values, node["maximum"]), "schema-range", f"is greater than {node['maximum']}")
+        yield from emit(pc.greater(values, node["maximum"]), "schema-range", f"is greater than {node['maximum']}")
 
 
 # --- JSON records (imports): jsonschema, with the same check ids -------------------------------------

@@ -128,3 +128,23 @@ def test_span_substrings_match_python_slicing():
     got = t.substrings(t.byte_at(a, start), t.byte_at(a, end)).to_pylist()
     assert got == [texts[i + 3][s:e] for i, s, e in zip(a.tolist(), start.tolist(), end.tolist())]
     assert any(e - s > 12 for s, e in zip(start.tolist(), end.tolist())) and any(0 < e - s <= 12 for s, e in zip(start.tolist(), end.tolist()))
+
+
+def test_normalized_text_matches_the_regular_expression():
+    """normalized_text works on UTF-8 bytes in numpy; it gives what lower-casing and removing every
+    [^\\p{L}\\p{N}] with a regular expression gives, on ASCII, accents, combining marks, astral letters,
+    numerals and spaces of other scripts, nulls, empty strings and sliced arrays."""
+    import random
+
+    import pyarrow.compute as pc
+
+    from newscorpus.validate import normalized_text
+
+    rng = random.Random(0)
+    alphabet = "aB1 ,.-\n\té“”—ğ😀\u0301İΣ٣Ⅻ²\u00a0ſß\U0001D400中\u3000"
+    values = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 20))) for _ in range(3000)] + [None, ""]
+    for arr in (pa.array(values, pa.string()), pa.array(values, pa.string()).slice(5), pa.array(values, pa.large_string()),
+                pa.array([], pa.string())):
+        got = normalized_text(arr)
+        got.validate(full=True)
+        assert got.to_pylist() == pc.replace_substring_regex(pc.utf8_lower(arr), r"[^\p{L}\p{N}]+", "").to_pylist()
