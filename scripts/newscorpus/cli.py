@@ -257,7 +257,7 @@ def synth(articles, out, faults, seed, shard_rows, unreadable):
 @main.command()
 @click.option("--articles", type=click.IntRange(1), default=100000, show_default=True)
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the figures as JSON here.")
-@click.option("--sample", type=click.IntRange(1), default=1000, show_default=True, help="Records per table for jsonschema and jsonschema-rs.")
+@click.option("--sample", type=click.IntRange(1), default=2000, show_default=True, help="Records per table for jsonschema and jsonschema-rs.")
 @click.option("--workdir", type=click.Path(file_okay=False), help="Where to generate the corpus (default: the temp dir).")
 @click.option("--no-release", is_flag=True, help="Do not time `newscorpus release build`.")
 def bench(articles, out, sample, workdir, no_release):

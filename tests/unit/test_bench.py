@@ -1,0 +1,26 @@
+"""The benchmark command runs end to end at a tiny size (it is a script that prints ratios, not a timed
+test: nothing here asserts a speed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from newscorpus.bench import _mix_rate, format_result, run
+
+
+def test_mix_rate_is_rows_over_the_time_they_would_take():
+    # 100 articles at 100/s (1 s) and 900 entities at 300/s (3 s): 1000 rows in 4 s
+    rates = {"articles": 100.0, "entities": 300.0, "events": 1.0, "claims": 1.0}
+    records = {"articles": 100, "entities": 900, "events": 0, "claims": 0}
+    assert _mix_rate(rates, records) == pytest.approx(250.0)
+
+
+def test_bench_runs_on_a_small_corpus(tmp_path):
+    r = run(60, tmp_path, sample=40, release=False)
+    assert r["validate_findings"] == 0 and r["schema_check"]["findings"] == 0
+    assert r["records"]["articles"] == 60 and r["sample_records"] == 160
+    assert set(r["records_per_second_by_table"]["jsonschema"]) == {"articles", "entities", "events", "claims"}
+    assert all(v > 0 for v in r["records_per_second"].values())
+    assert r["validate_method"] == "in memory"  # a tiny corpus is checked at once
+    assert len(format_result(r)) == 7
+    assert not any(tmp_path.iterdir())  # the generated corpus is removed
