@@ -155,17 +155,19 @@ def build_release(root: Path, version: str, out: Path | None = None, previous: P
         report = validate_corpus(root, contract)
         if not report.ok:
             raise Refused(f"refused: the corpus has {len(report.errors)} validation error(s); nothing was built", report.errors)
-        tables = storage.all_tables(root, contract)
-        return _build(root, version, out, previous, contract, tables, report, max_shard_bytes, max_row_group_bytes, say)
+        return _build(root, version, out, previous, contract, report, max_shard_bytes, max_row_group_bytes, say)
 
 
-def _build(root, version, out, previous, contract, tables, report, max_shard_bytes, max_row_group_bytes, say) -> BuildResult:
+def _build(root, version, out, previous, contract, report, max_shard_bytes, max_row_group_bytes, say) -> BuildResult:
     from . import card, croissant, diff
     from .tables import config_tables
 
     schema = release_schema(contract)
     say("deriving the configs")
+    tables = storage.all_tables(root, contract)
     ctables = config_tables(tables, contract, schema)
+    stats = card.release_stats(ctables, schema, tables)
+    del tables  # the corpus is not needed past this point; the diff needs the room
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = out.parent / f".{out.name}.stage.{os.getpid()}.tmp"
     shutil.rmtree(stage, ignore_errors=True)
@@ -180,7 +182,7 @@ def _build(root, version, out, previous, contract, tables, report, max_shard_byt
                 write_split(table, feats, stage / "data" / config, split, max_shard_bytes, max_row_group_bytes)
                 result.rows[config][split] = table.num_rows
         say("diffing against the previous release")
-        new_snap = diff.snapshot_release(stage)
+        new_snap = diff.snapshot_built(ctables, schema)  # the rows just written, without reading them back
         old_snap = diff.snapshot_release(previous) if previous else None
         declared = diff.load_declared(root)
         changes = diff.diff_snapshots(old_snap, new_snap)
@@ -191,7 +193,6 @@ def _build(root, version, out, previous, contract, tables, report, max_shard_byt
                 f"declare them in {diff.DECLARED_FILE} (nothing was built)", problems)
         result.diff = changes
         say("writing the card, datasheet, changelog and Croissant metadata")
-        stats = card.release_stats(ctables, schema, tables)
         (stage / "README.md").write_text(card.render_card(version, schema, ctables, stats, contract), encoding="utf-8")
         (stage / "DATASHEET.md").write_text(card.render_datasheet(root, stats, version), encoding="utf-8")
         old_log = (Path(previous) / "CHANGELOG.md").read_text(encoding="utf-8") if previous else None

@@ -8,7 +8,6 @@ counts the built tables themselves, so the card cannot disagree with the data fi
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
@@ -31,9 +30,24 @@ HUB_REPO = "<org>/newscorpus"
 
 
 # --- figures --------------------------------------------------------------------------------------
-def _counts(values) -> dict:
-    c = Counter(v for v in values if v is not None)
-    return dict(sorted(c.items(), key=lambda kv: (-kv[1], str(kv[0]))))
+def _sorted_counts(pairs) -> dict:
+    """(value, count) pairs, nulls left out, most frequent first (ties by the value as text)."""
+    return dict(sorted(((k, n) for k, n in pairs if k is not None), key=lambda kv: (-kv[1], str(kv[0]))))
+
+
+def _counts(values, names: list | None = None) -> dict:
+    """value -> how many times it occurs (a label column counted as its names), counted in Arrow."""
+    if len(values) == 0:
+        return {}
+    vc = pc.value_counts(values)
+    keys, counts = vc.field("values").to_pylist(), vc.field("counts").to_pylist()
+    if names is not None:
+        keys = [names[k] if k is not None else None for k in keys]
+        merged = {}  # (no two ids share a name, but add them up if they did)
+        for k, n in zip(keys, counts):
+            merged[k] = merged.get(k, 0) + n
+        return _sorted_counts(merged.items())
+    return _sorted_counts(zip(keys, counts))
 
 
 def _concat(parts: dict) -> pa.Table | None:
@@ -41,49 +55,53 @@ def _concat(parts: dict) -> pa.Table | None:
     return pa.concat_tables(tables) if tables else None
 
 
-def _labels(table: pa.Table, column: str, names: list) -> list:
-    return [names[i] if i is not None else None for i in table[column].to_pylist()]
+def _labels(table: pa.Table, column: str, names: list) -> dict:
+    return _counts(table[column], names)
+
+
+def _true(column) -> int:
+    """How many values are true (nulls are not)."""
+    return int(pc.sum(pc.fill_null(column, False)).as_py() or 0) if len(column) else 0
 
 
 def release_stats(ctables: dict, schema, tables: dict | None = None) -> dict:
     """Figures of a release (the same keys as newscorpus.stats.corpus_stats, plus rows_per_split),
-    counted from the built config tables. `tables` (the corpus) adds candidate rows and annotators."""
+    counted from the built config tables, in Arrow. `tables` (the corpus) adds candidate rows and annotators."""
     empty = {c: schema.features(c).arrow_schema.empty_table() for c in CONFIGS}
     t = {c: _concat(ctables[c]) or empty[c] for c in CONFIGS}
     names = {c: schema.label_names(c) for c in CONFIGS}
     arts, ents, ments, evs, cls = (t[c] for c in ("articles", "entities", "mentions", "events", "claims"))
-    roles = names["events"]["arguments.role"]
-    arg_roles = [roles[r["role"]] for args in evs["arguments"].to_pylist() for r in args]
+    roles = pc.struct_field(pc.list_flatten(evs["arguments"]), "role") if evs.num_rows else pa.array([], pa.int64())
     out = {
         "status": "gold",
         "articles": arts.num_rows,
         "characters": int(pc.sum(pc.utf8_length(arts["text"])).as_py() or 0) if arts.num_rows else 0,
         "articles_per_split": {s: ctables["articles"][s].num_rows for s in SPLITS if s in ctables["articles"]},
-        "articles_per_language": _counts(arts["language"].to_pylist()),
-        "articles_per_license": _counts(arts["license"].to_pylist()),
+        "articles_per_language": _counts(arts["language"]),
+        "articles_per_license": _counts(arts["license"]),
         "entities": ents.num_rows,
-        "entities_per_type": _counts(_labels(ents, "type", names["entities"]["type"])),
+        "entities_per_type": _labels(ents, "type", names["entities"]["type"]),
         "mentions": ments.num_rows,
-        "mentions_per_kind": _counts(_labels(ments, "kind", names["mentions"]["kind"])),
-        "mentions_per_type": _counts(_labels(ments, "entity_type", names["mentions"]["entity_type"])),
+        "mentions_per_kind": _labels(ments, "kind", names["mentions"]["kind"]),
+        "mentions_per_type": _labels(ments, "entity_type", names["mentions"]["entity_type"]),
         "entities_with_wikidata": ents.num_rows - ents["wikidata"].null_count,
         "events": evs.num_rows,
-        "events_per_type": _counts(_labels(evs, "type", names["events"]["type"])),
-        "events_per_realis": _counts(_labels(evs, "realis", names["events"]["realis"])),
-        "event_arguments": len(arg_roles),
-        "arguments_per_role": _counts(arg_roles),
+        "events_per_type": _labels(evs, "type", names["events"]["type"]),
+        "events_per_realis": _labels(evs, "realis", names["events"]["realis"]),
+        "event_arguments": len(roles),
+        "arguments_per_role": _counts(roles, names["events"]["arguments.role"]),
         "claims": cls.num_rows,
-        "claims_per_quote": _counts(_labels(cls, "quote", names["claims"]["quote"])),
-        "claims_per_stance": _counts(_labels(cls, "stance", names["claims"]["stance"])),
-        "claims_by_author": sum(cls["by_author"].to_pylist()),
-        "claims_checkworthy": sum(1 for v in cls["checkworthy"].to_pylist() if v),
+        "claims_per_quote": _labels(cls, "quote", names["claims"]["quote"]),
+        "claims_per_stance": _labels(cls, "stance", names["claims"]["stance"]),
+        "claims_by_author": _true(cls["by_author"]),
+        "claims_checkworthy": _true(cls["checkworthy"]),
         "rows_per_split": {c: {s: tb.num_rows for s, tb in ctables[c].items()} for c in CONFIGS},
     }
     if tables is not None:
         total = sum(tables[n].num_rows for n in ANNOTATION_TABLES)
-        gold = sum(tables[n].filter(pc.equal(tables[n]["status"], "gold")).num_rows for n in ANNOTATION_TABLES if tables[n].num_rows)
+        gold = sum(int(pc.sum(pc.equal(tables[n]["status"], "gold")).as_py() or 0) for n in ANNOTATION_TABLES if tables[n].num_rows)
         out["candidate_rows"] = total - gold
-        out["annotators"] = sorted(set().union(*(set(tables[n]["annotator"].to_pylist()) for n in ANNOTATION_TABLES)))
+        out["annotators"] = sorted(set().union(*(set(pc.unique(tables[n]["annotator"]).to_pylist()) for n in ANNOTATION_TABLES)))
         out["agreement"] = compute_agreement(tables)
     return out
 

@@ -2,10 +2,11 @@
 
 A side of a diff is a release folder (one with croissant.json), a corpus root (a folder with
 schema/ontology.json: its current tables) or a git revision of the corpus the command runs in. Each is
-reduced to the same snapshot: for articles, entities, mentions, events and claims, id -> the released
-record (gold only, provenance left out, labels as names, an article with its split, an entity with the
-ids of its mentions). The diff lists ids added, removed and changed (with the fields that changed), and
-articles moved to another split.
+reduced to the same snapshot: for articles, entities, mentions, events and claims, an Arrow table of the
+released records, one row an id (gold only, provenance left out, labels as names, an article with its
+split, an entity with the ids of its mentions). The diff lists ids added, removed and changed (with the
+fields that changed), and articles moved to another split. It is columnar: the two sides are joined on
+id and compared column by column in Arrow, so only the ids in the diff become Python objects.
 
 Removing a released record, or moving an article to another split, breaks whoever trained or evaluated
 on the previous release, so a build refuses it unless it is declared, with a reason, in the corpus'
@@ -20,6 +21,9 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
@@ -40,72 +44,208 @@ class UndeclaredChanges(Refused):
 
 
 # --- snapshots ------------------------------------------------------------------------------------
-def snapshot_records(articles, entities, events, claims) -> dict:
+# A snapshot is columnar: kind -> an Arrow table with `id` and one column a released field, one row a record.
+# Nothing is turned into Python objects but the ids that end up in the diff.
+
+@dataclass
+class Snapshot:
+    """kind -> Arrow table (`id` + one column a field; labels as names; articles with their `split`, entities
+    with the ids of their mentions). Where an id repeats, the diff takes its last row (as a dict filled row by
+    row would)."""
+
+    tables: dict
+
+    def __getitem__(self, kind: str) -> pa.Table:
+        return self.tables[kind]
+
+    def ids(self, kind: str) -> list:
+        """The ids of a kind, each once, sorted (Arrow sorts strings by code point, as Python does)."""
+        return _sorted_ids(pc.unique(self.tables[kind]["id"]))
+
+
+def _sorted_ids(ids) -> list:
+    return pc.take(ids, pc.sort_indices(ids)).to_pylist() if len(ids) else []
+
+
+def _chunk(arr):
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _np_bool(arr) -> np.ndarray:
+    return np.asarray(_chunk(arr).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _concat(tables: list) -> pa.Table | None:
+    tables = [t for t in tables if t is not None]
+    if not tables:
+        return None
+    if len(tables) == 1:
+        return tables[0]
+    try:
+        return pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):  # shards of unrelated schemas
+        return _table_of([r for t in tables for r in t.to_pylist()])
+
+
+def _table_of(records: list) -> pa.Table | None:
+    """Records (dicts) as a table of the union of their keys (a missing key is null); None if there are none."""
+    if not records:
+        return None
+    names = list(dict.fromkeys(k for r in records for k in r))
+    return pa.table({k: pa.array([r.get(k) for r in records]) for k in names})
+
+
+def _without_columns(t: pa.Table, names) -> pa.Table:
+    return t.drop_columns([n for n in names if n in t.column_names])
+
+
+def _entities_and_mentions(entities: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Entities with `mentions` as the list of their mention ids (none: an empty list), and the mentions,
+    one row each, with their entity's id, article and type."""
+    n = entities.num_rows
+    if "mentions" not in entities.column_names:
+        empty = pa.ListArray.from_arrays(pa.array(np.zeros(n + 1, np.int32)), pa.array([], pa.string()))
+        return entities.append_column("mentions", empty), pa.table({"id": pa.array([], pa.string())})
+    lists = _chunk(entities["mentions"])
+    items = pc.list_flatten(lists)
+    parents = pc.list_parent_indices(lists)
+    names = [f.name for f in items.type]
+    children = dict(zip(names, items.flatten()))
+    lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
+    mention_ids = pa.LargeListArray.from_arrays(offsets, children["id"])
+    i = entities.column_names.index("mentions")
+    entities = entities.set_column(i, pa.field("mentions", mention_ids.type), mention_ids)
+    cols = {name: arr for name, arr in children.items()}
+    cols["entity_id"] = pc.take(entities["id"], parents)
+    cols["article_id"] = pc.take(entities["article_id"], parents)
+    cols["entity_type"] = pc.take(entities["type"], parents)
+    return entities, pa.table(cols)
+
+
+def _snapshot(articles: pa.Table | None, annotations: dict) -> Snapshot:
+    """The snapshot of released rows: articles (with `split`) and entities, events, claims (provenance out)."""
+    out = {}
+    ents = annotations.get("entities")
+    mentions = None
+    if ents is not None:
+        ents, mentions = _entities_and_mentions(ents)
+    for kind, t in (("articles", articles), ("entities", ents), ("mentions", mentions),
+                    ("events", annotations.get("events")), ("claims", annotations.get("claims"))):
+        if t is None:
+            t = pa.table({"id": pa.array([], pa.large_string())})
+        else:  # one id type on every side, for the joins of the diff
+            t = t.set_column(t.column_names.index("id"), pa.field("id", pa.large_string()), t["id"].cast(pa.large_string()))
+        out[kind] = t
+    return Snapshot(out)
+
+
+def snapshot_tables(articles, entities, events, claims) -> Snapshot:
+    """The snapshot of corpus tables (Arrow, as stored): gold rows of annotated articles."""
+    ann = {}
+    for kind, t in (("entities", entities), ("events", events), ("claims", claims)):
+        if t is None or t.num_rows == 0 or "status" not in t.column_names:
+            continue
+        gold = t.filter(pc.equal(t["status"], "gold"))
+        if gold.num_rows:
+            ann[kind] = _without_columns(gold, PROVENANCE)
+    if articles is not None and articles.num_rows and ann:
+        annotated = pa.concat_arrays([_chunk(t["article_id"]).cast(pa.large_string()) for t in ann.values()])
+        articles = articles.filter(pc.is_in(articles["id"].cast(pa.large_string()), value_set=pc.unique(annotated)))
+        articles = _without_columns(articles, ("source_ref", "updated_at")) if articles.num_rows else None
+    else:
+        articles = None
+    return _snapshot(articles, ann)
+
+
+def snapshot_records(articles, entities, events, claims) -> Snapshot:
     """The snapshot of corpus records (dicts as stored): gold rows of annotated articles."""
-    ann = {"entities": entities, "events": events, "claims": claims}
-    ann = {k: [r for r in rows if r.get("status") == "gold"] for k, rows in ann.items()}
-    annotated = {r["article_id"] for rows in ann.values() for r in rows}
-    snap = {k: {} for k in KINDS}
-    for a in articles:
-        if a["id"] in annotated:
-            _add(snap, "articles", {k: v for k, v in a.items() if k not in ("source_ref", "updated_at")})
-    for kind, rows in ann.items():
-        for r in rows:
-            rec = {k: v for k, v in r.items() if k not in PROVENANCE}
-            _add(snap, kind, rec)
-    return snap
+    return snapshot_tables(*(_table_of(list(rows)) for rows in (articles, entities, events, claims)))
 
 
-def _add(snap: dict, kind: str, rec: dict) -> None:
-    if kind == "entities":
-        for m in rec.get("mentions") or []:
-            snap["mentions"][m["id"]] = {**{k: v for k, v in m.items() if k != "id"}, "entity_id": rec["id"],
-                                         "article_id": rec["article_id"], "entity_type": rec["type"]}
-        rec = {**rec, "mentions": [m["id"] for m in rec.get("mentions") or []]}
-    snap[kind][rec["id"]] = {k: v for k, v in rec.items() if k != "id"}
-
-
-def _decode(value, feature):
+def _decode(arr, feature):
+    """`arr` (a release column: labels as ClassLabel ids) with its labels as names."""
     from datasets import ClassLabel, List
 
-    if value is None:
-        return None
+    if not _has_label(feature):
+        return arr
+    arr = _chunk(arr)
     if isinstance(feature, ClassLabel):
-        return feature.int2str(value)
+        return pc.take(pa.array(feature.names, pa.string()), arr)
+    mask = arr.is_null() if arr.null_count else None
     if isinstance(feature, dict):
-        return {k: _decode(value.get(k), f) for k, f in feature.items()}
+        children = dict(zip([f.name for f in arr.type], arr.flatten()))
+        return pa.StructArray.from_arrays([_decode(children[k], f) for k, f in feature.items()], names=list(feature), mask=mask)
     if isinstance(feature, List):
-        return [_decode(v, feature.feature) for v in value]
-    return value
+        offsets = arr.offsets.to_numpy()
+        values = arr.values.slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
+        offsets = pa.array(offsets - offsets[0])
+        cls = pa.LargeListArray if pa.types.is_large_list(arr.type) else pa.ListArray
+        return cls.from_arrays(offsets, _decode(values, feature.feature), mask=mask)
+    return arr
 
 
-def snapshot_release(folder: Path) -> dict:
+def _has_label(feature) -> bool:
+    from datasets import ClassLabel, List
+
+    if isinstance(feature, ClassLabel):
+        return True
+    if isinstance(feature, dict):
+        return any(_has_label(f) for f in feature.values())
+    return isinstance(feature, List) and _has_label(feature.feature)
+
+
+def _release_rows(table: pa.Table, features) -> pa.Table:
+    return pa.table({name: _decode(table[name], features[name]) if name in features else table[name]
+                     for name in table.column_names})
+
+
+def snapshot_config_tables(parts: dict) -> Snapshot:
+    """The snapshot of release data: `parts` is config -> a list of (split, table, Features), in the order of
+    the release's file names (the articles, entities, events and claims configs)."""
+    tables = {}
+    for config in ("articles", "entities", "events", "claims"):
+        decoded = []
+        for split, table, features in parts.get(config, ()):
+            rows = _release_rows(table, features)
+            if config == "articles":
+                rows = rows.append_column("split", pa.array([split] * rows.num_rows, pa.string()))
+            decoded.append(rows)
+        tables[config] = _concat(decoded)
+    return _snapshot(tables["articles"], {k: tables[k] for k in ("entities", "events", "claims")})
+
+
+def snapshot_built(ctables: dict, schema) -> Snapshot:
+    """The snapshot of a release being built, from its config tables (the rows its data files hold)."""
+    parts = {}
+    for config in ("articles", "entities", "events", "claims"):
+        feats = schema.features(config)
+        parts[config] = [(split, ctables[config][split], feats) for split in sorted(ctables[config])]
+    return snapshot_config_tables(parts)
+
+
+def snapshot_release(folder: Path) -> Snapshot:
     """The snapshot of a built release folder, read from its articles, entities, events and claims configs."""
     from datasets import Features
 
     folder = Path(folder)
     if not (folder / "data").is_dir():
         raise InputError(f"{folder}: not a release folder (no data/)")
-    snap = {k: {} for k in KINDS}
-    for kind in ("articles", "entities", "events", "claims"):
-        for path in sorted((folder / "data" / kind).glob("*.parquet")):
+    parts = {}
+    for config in ("articles", "entities", "events", "claims"):
+        parts[config] = []
+        for path in sorted((folder / "data" / config).glob("*.parquet")):
             table = pq.read_table(path)
-            features = Features.from_arrow_schema(table.schema)
-            split = path.name.split("-", 1)[0]
-            for row in table.to_pylist():
-                rec = _decode(row, features)
-                if kind == "articles":
-                    rec["split"] = split
-                _add(snap, kind, rec)
-    return snap
+            parts[config].append((path.name.split("-", 1)[0], table, Features.from_arrow_schema(table.schema)))
+    return snapshot_config_tables(parts)
 
 
-def snapshot_corpus(root: Path) -> dict:
+def snapshot_corpus(root: Path) -> Snapshot:
     from .. import storage
     from ..contract import load_contract
 
     t = storage.all_tables(Path(root), load_contract(root))
-    return snapshot_records(*(t[n].to_pylist() for n in ("articles", "entities", "events", "claims")))
+    return snapshot_tables(*(t[n] for n in ("articles", "entities", "events", "claims")))
 
 
 def _git(root: Path, *args) -> bytes:
@@ -118,27 +258,26 @@ def _git(root: Path, *args) -> bytes:
         raise InputError(f"git {' '.join(args[:2])}: {msg[-1] if msg else 'failed'}") from None
 
 
-def snapshot_git(root: Path, rev: str) -> dict:
+def snapshot_git(root: Path, rev: str) -> Snapshot:
     """The snapshot of the corpus tables as committed at git revision `rev` of the repo holding `root`."""
     root = Path(root).resolve()
     prefix = _git(root, "rev-parse", "--show-prefix").decode().strip()
     commit = _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
     names = _git(root, "ls-tree", "-r", "--name-only", commit, "--", f"{prefix}corpus", f"{prefix}annotations").decode().splitlines()
-    records = {t: [] for t in ("articles", "entities", "events", "claims")}
+    parts = {t: [] for t in ("articles", "entities", "events", "claims")}
     for name in sorted(names):
         rel = name[len(prefix):]
-        parts = rel.split("/")
-        if not rel.endswith(".parquet") or len(parts) not in (2, 3):
+        pieces = rel.split("/")
+        if not rel.endswith(".parquet") or len(pieces) not in (2, 3):
             continue
-        table = parts[1].removesuffix(".parquet")
-        if table not in records or (parts[0] == "corpus") != (table == "articles"):
+        table = pieces[1].removesuffix(".parquet")
+        if table not in parts or (pieces[0] == "corpus") != (table == "articles"):
             continue
-        data = _git(root, "show", f"{commit}:{name}")
-        records[table] += pq.read_table(io.BytesIO(data)).to_pylist()
-    return snapshot_records(records["articles"], records["entities"], records["events"], records["claims"])
+        parts[table].append(pq.read_table(io.BytesIO(_git(root, "show", f"{commit}:{name}"))))
+    return snapshot_tables(*(_concat(parts[t]) for t in ("articles", "entities", "events", "claims")))
 
 
-def resolve(spec: str, root: Path | None) -> tuple[str, dict]:
+def resolve(spec: str, root: Path | None) -> tuple[str, Snapshot]:
     """(label, snapshot) of a diff side: a release folder, a corpus root or a git revision."""
     p = Path(spec)
     if p.is_dir() and (p / "croissant.json").is_file():
@@ -168,9 +307,10 @@ class KindChanges:
 class Changes:
     kinds: dict  # kind -> KindChanges
     moved: dict  # article id -> (old split, new split)
-    old: dict | None  # the snapshots, to say which article a removed record was in
-    new: dict
+    old: Snapshot | None
+    new: Snapshot
     initial: bool = False
+    owners: dict = field(default_factory=dict)  # kind -> removed id -> (article id, entity id) in the old snapshot
 
     def as_dict(self) -> dict:
         return {"initial": self.initial,
@@ -181,23 +321,152 @@ class Changes:
         return not self.moved and not any(self.kinds.values())
 
 
-def diff_snapshots(old: dict | None, new: dict) -> Changes:
+_INTEGER, _FLOATING = pa.types.is_integer, pa.types.is_floating
+
+
+def _is_list(t) -> bool:
+    return pa.types.is_list(t) or pa.types.is_large_list(t)
+
+
+def _pyequal(a, b) -> np.ndarray:
+    return np.fromiter((x == y for x, y in zip(a.to_pylist(), b.to_pylist())), bool, count=len(a))
+
+
+def _same(a, b) -> np.ndarray:
+    """a[i] == b[i] for every row, as Python compares the values (None == None, lists and structs by value),
+    over two aligned arrays; columnar where the types allow it, value by value where they do not."""
+    a, b = _chunk(a), _chunk(b)
+    if pa.types.is_dictionary(a.type):
+        a = a.dictionary_decode()
+    if pa.types.is_dictionary(b.type):
+        b = b.dictionary_decode()
+    n = len(a)
+    if n == 0:
+        return np.ones(0, bool)
+    ta, tb = a.type, b.type
+    av, bv = _np_bool(a.is_valid()), _np_bool(b.is_valid())
+    if pa.types.is_struct(ta) and pa.types.is_struct(tb):
+        na, nb = [f.name for f in ta], [f.name for f in tb]
+        if sorted(na) != sorted(nb) or len(set(na)) != len(na):
+            return _pyequal(a, b)
+        ca, cb = dict(zip(na, a.flatten())), dict(zip(nb, b.flatten()))
+        eq = np.ones(n, bool)
+        for name in na:
+            eq &= _same(ca[name], cb[name])
+    elif _is_list(ta) and _is_list(tb):
+        la = pc.fill_null(pc.list_value_length(a), -1).to_numpy(zero_copy_only=False)
+        lb = pc.fill_null(pc.list_value_length(b), -1).to_numpy(zero_copy_only=False)
+        eq = av & bv & (la == lb)
+        rows = np.flatnonzero(eq & (la > 0))
+        if len(rows):
+            take = pa.array(rows)
+            sub_a, sub_b = a.take(take), b.take(take)
+            same = _same(sub_a.flatten(), sub_b.flatten())
+            if not same.all():
+                parents = pc.list_parent_indices(sub_a).to_numpy(zero_copy_only=False)
+                eq[rows[np.bincount(parents[~same], minlength=len(rows)) > 0]] = False
+    elif pa.types.is_nested(ta) or pa.types.is_nested(tb):
+        return _pyequal(a, b)
+    else:
+        if ta != tb:
+            if _INTEGER(ta) and _INTEGER(tb):
+                try:
+                    a, b = a.cast(pa.int64()), b.cast(pa.int64())
+                except pa.ArrowInvalid:  # an unsigned value beyond int64
+                    return _pyequal(a, b)
+            elif _FLOATING(ta) and _FLOATING(tb):
+                a, b = a.cast(pa.float64()), b.cast(pa.float64())
+            elif (pa.types.is_string(ta) or pa.types.is_large_string(ta)) and (pa.types.is_string(tb) or pa.types.is_large_string(tb)):
+                a, b = a.cast(pa.large_string()), b.cast(pa.large_string())
+            else:
+                return _pyequal(a, b)
+        try:
+            eq = _np_bool(pc.fill_null(pc.equal(a, b), False))
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+            return _pyequal(a, b)
+    return np.where(av & bv, eq, ~av & ~bv)
+
+
+def _id_codes(old_ids, new_ids) -> tuple[np.ndarray, np.ndarray, int]:
+    """The ids of both sides as integer codes (one code an id, a null id included) and the number of codes."""
+    both = pa.concat_arrays([*old_ids.chunks, *new_ids.chunks]) if old_ids.num_chunks + new_ids.num_chunks else pa.array([], pa.large_string())
+    encoded = pc.dictionary_encode(both, null_encoding="encode")
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes[:len(old_ids)], codes[len(old_ids):], len(encoded.dictionary)
+
+
+def _last_rows(codes: np.ndarray, n_codes: int) -> np.ndarray | None:
+    """The rows to keep so that each id has one row, its last one (in row order); None when none repeats."""
+    if not len(codes) or np.bincount(codes, minlength=n_codes).max() <= 1:
+        return None
+    _, first_from_end = np.unique(codes[::-1], return_index=True)
+    return np.sort(len(codes) - 1 - first_from_end)
+
+
+def _rows(column, rows: np.ndarray | None):
+    return column if rows is None else column.take(pa.array(rows))
+
+
+def _diff_kind(kind: str, old: pa.Table, new: pa.Table) -> tuple[KindChanges, dict, dict]:
+    """The changes of one kind, the split moves (articles), and the article and entity of each removed id.
+    The sides are joined on integer codes of their ids and compared one column at a time."""
+    old_codes, new_codes, n_codes = _id_codes(old["id"], new["id"])
+    old_keep, new_keep = _last_rows(old_codes, n_codes), _last_rows(new_codes, n_codes)
+    if old_keep is not None:
+        old, old_codes = old.take(pa.array(old_keep)), old_codes[old_keep]
+    if new_keep is not None:
+        new, new_codes = new.take(pa.array(new_keep)), new_codes[new_keep]
+    old_at = np.full(n_codes, -1, np.int64)
+    old_at[old_codes] = np.arange(len(old_codes))
+    new_at = np.full(n_codes, -1, np.int64)
+    new_at[new_codes] = np.arange(len(new_codes))
+    added, gone = np.flatnonzero(old_at[new_codes] < 0), np.flatnonzero(new_at[old_codes] < 0)
+    c = KindChanges(added=_sorted_ids(_rows(new["id"], added)), removed=_sorted_ids(_rows(old["id"], gone)))
+    gone_ids = _rows(old["id"], gone).to_pylist()
+    owner_cols = [_rows(old[n], gone).to_pylist() if n in old.column_names else [None] * len(gone) for n in ("article_id", "entity_id")]
+    owners = dict(zip(gone_ids, zip(*owner_cols)))
+    new_rows = np.flatnonzero(old_at[new_codes] >= 0)  # the ids on both sides, rows of new and of old
+    old_rows = old_at[new_codes[new_rows]]
+    every = np.arange(max(len(new_rows), 0))
+    new_rows_or_all = None if len(new_rows) == new.num_rows else new_rows
+    old_rows_or_all = None if len(old_rows) == old.num_rows and np.array_equal(old_rows, every) else old_rows
+    fields = {}  # row of new_rows -> [field names], fields in sorted order
+    for name in sorted((set(old.column_names) | set(new.column_names)) - {"id"}):
+        if name in old.column_names and name in new.column_names:
+            differs = ~_same(_rows(old[name], old_rows_or_all), _rows(new[name], new_rows_or_all))
+        elif name in old.column_names:
+            differs = _np_bool(_rows(old[name], old_rows_or_all).is_valid())
+        else:
+            differs = _np_bool(_rows(new[name], new_rows_or_all).is_valid())
+        for row in np.flatnonzero(differs).tolist():
+            fields.setdefault(row, []).append(name)
+    rows = sorted(fields)
+    ids = _rows(new["id"], new_rows[rows]).to_pylist() if rows else []
+    moved, splits = {}, {}
+    if kind == "articles" and rows:
+        split_rows = np.array([r for r in rows if "split" in fields[r]], np.int64)
+        a = _rows(old["split"], old_rows[split_rows]).to_pylist() if "split" in old.column_names else [None] * len(split_rows)
+        b = _rows(new["split"], new_rows[split_rows]).to_pylist() if "split" in new.column_names else [None] * len(split_rows)
+        splits = dict(zip(split_rows.tolist(), zip(a, b)))
+    for rid, row in sorted(zip(ids, rows)):
+        names = fields[row]
+        if kind == "articles" and "split" in names:
+            moved[rid] = splits[row]
+            names.remove("split")
+        if names:
+            c.changed[rid] = names
+    return c, moved, owners
+
+
+def diff_snapshots(old: Snapshot | None, new: Snapshot) -> Changes:
     if old is None:
-        kinds = {k: KindChanges(added=sorted(new[k])) for k in KINDS}
+        kinds = {k: KindChanges(added=new.ids(k)) for k in KINDS}
         return Changes(kinds, {}, None, new, initial=True)
-    kinds, moved = {}, {}
+    kinds, moved, owners = {}, {}, {}
     for k in KINDS:
-        a, b = old[k], new[k]
-        c = KindChanges(added=sorted(set(b) - set(a)), removed=sorted(set(a) - set(b)))
-        for rid in sorted(set(a) & set(b)):
-            fields = sorted(f for f in set(a[rid]) | set(b[rid]) if a[rid].get(f) != b[rid].get(f))
-            if k == "articles" and "split" in fields:
-                moved[rid] = (a[rid].get("split"), b[rid].get("split"))
-                fields.remove("split")
-            if fields:
-                c.changed[rid] = fields
-        kinds[k] = c
-    return Changes(kinds, moved, old, new)
+        kinds[k], m, owners[k] = _diff_kind(k, old[k], new[k])
+        moved.update(m)
+    return Changes(kinds, moved, old, new, owners=owners)
 
 
 # --- declarations ---------------------------------------------------------------------------------
@@ -233,33 +502,45 @@ def _declared_index(declared) -> dict:
     return {(d["kind"], d["id"], d["change"], d.get("to")): d["reason"] for d in declared}
 
 
-def reason_of(changes: Changes, declared, kind: str, rid: str, change: str = "removed", to=None) -> str | None:
-    """The declared reason for removing (or moving) a record, directly or through its article or entity."""
-    idx = _declared_index(declared)
-    if (kind, rid, change, to) in idx:
-        return idx[(kind, rid, change, to)]
-    if change != "removed" or changes.old is None:
+class _Reasons:
+    """The declared reasons of one diff, indexed once for the many records a report asks about."""
+
+    def __init__(self, changes: Changes, declared):
+        self.changes = changes
+        self.index = _declared_index(declared)
+        self.removed = {k: set(c.removed) for k, c in changes.kinds.items()}
+
+    def of(self, kind: str, rid: str, change: str = "removed", to=None) -> str | None:
+        if (kind, rid, change, to) in self.index:
+            return self.index[(kind, rid, change, to)]
+        if change != "removed" or self.changes.old is None:
+            return None
+        aid, eid = self.changes.owners.get(kind, {}).get(rid, (None, None))
+        if kind == "mentions" and eid in self.removed["entities"]:
+            r = self.of("entities", eid)
+            if r:
+                return r
+        if kind != "articles" and aid in self.removed["articles"]:
+            return self.index.get(("articles", aid, "removed", None))
         return None
-    rec = changes.old[kind].get(rid, {})
-    if kind == "mentions" and rec.get("entity_id") in changes.kinds["entities"].removed:
-        r = reason_of(changes, declared, "entities", rec["entity_id"])
-        if r:
-            return r
-    aid = rec.get("article_id")
-    if kind != "articles" and aid in changes.kinds["articles"].removed:
-        return idx.get(("articles", aid, "removed", None))
-    return None
+
+
+def reason_of(changes: Changes, declared, kind: str, rid: str, change: str = "removed", to=None) -> str | None:
+    """The declared reason for removing (or moving) a record, directly or through its article or entity
+    (a removed record's; see Changes.owners)."""
+    return _Reasons(changes, declared).of(kind, rid, change, to)
 
 
 def undeclared(changes: Changes, declared) -> list[str]:
     """One line a removal or split move with no declared reason."""
+    reasons = _Reasons(changes, declared)
     problems = []
     for kind in KINDS:
         for rid in changes.kinds[kind].removed:
-            if not reason_of(changes, declared, kind, rid):
+            if not reasons.of(kind, rid):
                 problems.append(f"{kind} [{rid}]: removed since the previous release, not declared in {DECLARED_FILE}")
     for aid, (a, b) in sorted(changes.moved.items()):
-        if not reason_of(changes, declared, "articles", aid, "moved", b):
+        if not reasons.of("articles", aid, "moved", b):
             problems.append(f"articles [{aid}]: moved from {a} to {b}, not declared in {DECLARED_FILE}")
     return problems
 
@@ -285,6 +566,7 @@ def format_diff(changes: Changes, declared=(), markdown: bool = False) -> list[s
                      else f"moved     {len(changes.moved):6} article(s) to another split")
     if changes.initial:
         return lines
+    reasons = _Reasons(changes, declared)
     for k in KINDS:
         c = changes.kinds[k]
         if not c:
@@ -295,7 +577,7 @@ def format_diff(changes: Changes, declared=(), markdown: bool = False) -> list[s
         if c.added:
             lines.append(f"{bullet}added: {_ids(c.added)}")
         for rid in c.removed:
-            why = reason_of(changes, declared, k, rid)
+            why = reasons.of(k, rid)
             lines.append(f"{bullet}removed: `{rid}`" + (f" ({why})" if why else " (undeclared)"))
         for rid, fields in c.changed.items():
             lines.append(f"{bullet}changed: `{rid}` ({', '.join(fields)})")
@@ -303,7 +585,7 @@ def format_diff(changes: Changes, declared=(), markdown: bool = False) -> list[s
         lines.append("")
         lines.append("### split moves" if markdown else "moved:")
         for aid, (a, b) in sorted(changes.moved.items()):
-            why = reason_of(changes, declared, "articles", aid, "moved", b)
+            why = reasons.of("articles", aid, "moved", b)
             lines.append(f"{'- ' if markdown else '  '}`{aid}`: {a} -> {b}" + (f" ({why})" if why else " (undeclared)"))
     return lines
 

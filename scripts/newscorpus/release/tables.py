@@ -59,16 +59,36 @@ def gold(tables: dict) -> dict:
     out = {}
     for name in ANNOTATION_TABLES:
         t = tables[name]
-        out[name] = t.filter(pc.equal(t["status"], "gold")) if t.num_rows else t
+        out[name] = _where(t, pc.equal(t["status"], "gold")) if t.num_rows else t
     ids = [out[n]["article_id"].combine_chunks() for n in ANNOTATION_TABLES if out[n].num_rows]
     annotated = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
     arts = tables["articles"]
-    out["articles"] = arts.filter(pc.is_in(arts["id"], value_set=annotated)) if arts.num_rows else arts
+    out["articles"] = _where(arts, pc.is_in(arts["id"], value_set=annotated)) if arts.num_rows else arts
     return out
 
 
+def _where(t: pa.Table, mask) -> pa.Table:
+    """t filtered by mask (null: left out), without a copy when every row is kept."""
+    return t if pc.all(pc.fill_null(mask, False)).as_py() else t.filter(mask)
+
+
 def _sort(t: pa.Table, *keys) -> pa.Table:
-    return t.sort_by([(k, "ascending") for k in keys]) if t.num_rows else t
+    """t sorted by keys (a stable sort), without a copy when it is sorted already (tables are stored sorted by id)."""
+    return t.sort_by([(k, "ascending") for k in keys]) if t.num_rows and not _is_sorted(t, keys) else t
+
+
+def _is_sorted(t: pa.Table, keys) -> bool:
+    """Whether the rows are in (keys) order already; a null key, which sort_by puts last, counts as unsorted."""
+    if t.num_rows < 2:
+        return True
+    if any(t[k].null_count for k in keys):
+        return False
+    cols = [_chunk(t[k]) for k in keys]
+    before, after = [c.slice(0, len(c) - 1) for c in cols], [c.slice(1) for c in cols]
+    ok = pc.less_equal(before[-1], after[-1])
+    for b, a in zip(reversed(before[:-1]), reversed(after[:-1])):
+        ok = pc.or_(pc.less(b, a), pc.and_(pc.equal(b, a), ok))
+    return bool(pc.all(ok).as_py())
 
 
 def _nest(articles: pa.Table, rows: pa.Table, item_feature) -> pa.Array:
