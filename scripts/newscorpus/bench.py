@@ -2,7 +2,7 @@
 
 Generates a synthetic corpus of N articles (synth.py), then measures on the same files:
 - the tool: `validate_corpus` in a child process (wall time, CPU time, and peak memory: the sum of the PSS of
-  it and its worker processes, sampled every 50 ms);
+  it and its worker processes, sampled every 0.2 s);
 - a plain Parquet scan of every file (all columns, pyarrow's threads; the best of two);
 - jsonschema and jsonschema-rs on a sample of the same records of each table, including the cost both need
   of turning Parquet rows into Python objects. A corpus is mostly entities and events, which are slower to
@@ -95,7 +95,7 @@ def _pss_kb(pids: list[int]) -> int:
 
 
 def _validate_child(root: Path) -> dict:
-    """Validation in a child process; its peak memory is the largest sum, sampled every 50 ms, of the PSS
+    """Validation in a child process; its peak memory is the largest sum, sampled every 0.2 s (reading smaps_rollup is not free), of the PSS
     of the child and its worker processes (on Linux; else the largest single process's RSS)."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -104,7 +104,7 @@ def _validate_child(root: Path) -> dict:
     while proc.poll() is None:
         if sampled:
             peak = max(peak, _pss_kb(_tree(proc.pid)))
-        time.sleep(0.05)
+        time.sleep(0.2)
     out, err = proc.communicate()
     if proc.returncode != 0:
         raise RuntimeError(f"validation failed: {(err or out).strip().splitlines()[-1:]}")

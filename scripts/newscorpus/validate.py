@@ -266,15 +266,24 @@ class Corpus:
             elif not unicodedata.is_normalized("NFC", text):
                 yield Finding("text-not-normalized", "articles", aid, "text", "is not in Unicode NFC")
 
-    def _article_index(self, article_ids) -> pa.Array:
-        return pc.index_in(article_ids, value_set=_col(self.t["articles"], "id"))
+    def _article_index(self, table: str) -> pa.Array:
+        """The row in articles of each row's article_id (null if none), computed once per table; the
+        mentions' from their entities'."""
+        cache = self.__dict__.setdefault("_article_rows", {})
+        if table not in cache:
+            if table == "mentions":
+                lists = self.t["entities"]["mentions"].combine_chunks()
+                cache[table] = pc.take(self._article_index("entities"), pc.list_parent_indices(lists))
+            else:
+                cache[table] = pc.index_in(self.t[table]["article_id"], value_set=_col(self.t["articles"], "id"))
+        return cache[table]
 
     def references(self):
         for table in ANNOTATION_TABLES:
             data = self.t[table]
             if data.num_rows == 0:
                 continue
-            missing = pa.array(self._unresolved(self._article_index(data["article_id"]), data["article_id"], "articles"))
+            missing = pa.array(self._unresolved(self._article_index(table), data["article_id"], "articles"))
             for rid, aid in zip(data.filter(missing)["id"].to_pylist(), data.filter(missing)["article_id"].to_pylist()):
                 yield Finding("article-ref-unresolved", table, rid, "article_id", f"article {aid} is not in the corpus")
         # event arguments and claimers point at entities and mentions
@@ -341,22 +350,27 @@ class Corpus:
     def spans(self):
         views = []
         if self.mentions.num_rows:
-            views.append(("entities", self.mentions, "entity_id"))
+            views.append(("entities", self.mentions, "entity_id", self._article_index("mentions")))
         for table, col in (("events", "trigger"), ("claims", "span"), ("claims", "cue")):
             data = self.t[table]
-            data = data.filter(pc.is_valid(data[col])) if data.num_rows else data
+            if data.num_rows == 0:
+                continue
+            art = self._article_index(table)
+            if data[col].null_count:
+                valid = pc.is_valid(data[col])
+                data, art = data.filter(valid), pc.filter(art, valid)
             if data.num_rows == 0:
                 continue
             s = data[col].combine_chunks()
             views.append((table, pa.table({"entity_id": data["id"], "article_id": data["article_id"],
                                            "start": s.field("start"), "end": s.field("end"), "text": s.field("text"),
-                                           "path": _repeat(col, data.num_rows)}), "entity_id"))
+                                           "path": _repeat(col, data.num_rows)}), "entity_id", art))
         arts = self.t["articles"]
         if not views or arts.num_rows == 0:
             return
         texts = _Texts(_col(arts, "text"))
-        for table, view, idcol in views:
-            yield from _check_spans(table, view, idcol, self._article_index(view["article_id"]), texts)
+        for table, view, idcol, art in views:
+            yield from _check_spans(table, view, idcol, art, texts)
 
     # --- level 3 -------------------------------------------------------------------------------------
     def roles(self):
@@ -674,6 +688,11 @@ class _Texts:
 
 
 _WHITESPACE_CHARS = pa.array([chr(c) for c in _WHITESPACE.tolist()], pa.string())
+# bytes that may be the first or last byte of a white-space character: the ASCII ones, and the lead and
+# continuation bytes of the non-ASCII ones (so any byte from 0x80 that one of them has)
+_EDGE_BYTE = np.zeros(256, dtype=bool)
+for _ch in _WHITESPACE.tolist():
+    _EDGE_BYTE[list(chr(_ch).encode("utf-8"))] = True
 
 
 def _check_spans(table, view, idcol, art_idx, texts: _Texts):
@@ -710,10 +729,18 @@ def _check_spans(table, view, idcol, art_idx, texts: _Texts):
     for i, rid, path, txt in zip(sel.tolist(), _at(view[idcol], sel), _at(view["path"], sel), _at(text, sel)):
         actual = texts.slice(int(a[i]), int(start[i]), int(end[i]))
         yield Finding("span-text-mismatch", table, rid, path + ".text", f"is {txt[:60]!r}, the article has {actual[:60]!r} at {start[i]}:{end[i]}")
-    has = slen > 0
-    first = pc.is_in(pc.utf8_slice_codeunits(text, 0, 1), value_set=_WHITESPACE_CHARS)
-    last = pc.is_in(pc.utf8_slice_codeunits(text, -1), value_set=_WHITESPACE_CHARS)
-    edge = has & _np(pc.or_(first, last))
+    # white space at an edge: the first and last bytes of every text pick the few candidates (an ASCII
+    # space, or a byte that may belong to a non-ASCII one), which are then checked as characters
+    sbuf, _ = _utf8(text)
+    cand = np.flatnonzero(slen > 0)
+    if len(cand):
+        cand = cand[_EDGE_BYTE[sbuf[soff[cand]]] | _EDGE_BYTE[sbuf[soff[cand + 1] - 1]]]
+    edge = np.zeros(len(slen), dtype=bool)
+    if len(cand):
+        sub = text.take(pa.array(cand))
+        first = pc.is_in(pc.utf8_slice_codeunits(sub, 0, 1), value_set=_WHITESPACE_CHARS)
+        last = pc.is_in(pc.utf8_slice_codeunits(sub, -1), value_set=_WHITESPACE_CHARS)
+        edge[cand] = _np(pc.or_(first, last))
     sel = np.flatnonzero(edge)
     for rid, path, txt in zip(_at(view[idcol], sel), _at(view["path"], sel), _at(text, sel)):
         yield Finding("span-whitespace-edge", table, rid, path + ".text", f"{txt[:60]!r} starts or ends with white space")
