@@ -89,7 +89,8 @@ def validate(path, fmt, select, ignore):
         raise click.UsageError(str(exc)) from None
     root = _root(path)
     report = validate_corpus(root, select=sel, ignore=ign)
-    summary = {"errors": len(report.errors), "warnings": len(report.warnings), "records": report.counts, "valid": report.ok}
+    summary = {"errors": len(report.errors), "warnings": len(report.warnings), "records": report.counts, "valid": report.ok,
+               "method": report.method}
     if fmt == "json":
         click.echo(json.dumps({"summary": summary, "findings": json.loads(to_json(report.findings))}, ensure_ascii=False, indent=1))
     else:

@@ -47,7 +47,7 @@ def test_validate_corrupted_seed_copy_exits_1(seed_root, table, fn, check):
     assert result.exit_code == 1
     out = json.loads(result.output)
     assert check in {f["check"] for f in out["findings"]}
-    assert out["summary"]["valid"] is False
+    assert out["summary"]["valid"] is False and out["summary"]["method"] == "in memory"
 
 
 def test_select_and_ignore(seed_root):
