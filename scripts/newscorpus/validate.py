@@ -981,6 +981,8 @@ def _check_unit(contract: Contract, tmp: Path, index: int, unit, stride: int = 1
         pairs.append(wd.group_by(["wikidata", "type"]).aggregate([]))
         digests.append(_digests(corpus.t["articles"]))
     pq.write_table(pa.concat_tables(wds) if wds else _WIKIDATA.empty_table(), tmp / f"wikidata-{index:05d}-{share[0]:03d}.parquet", **SPILL_OPTIONS)
+    del tables
+    pa.default_memory_pool().release_unused()  # a worker checks many units: give the freed memory back
     if not digests:  # a share with no partition
         return [], [], [], _WIKIDATA.empty_table().select(["wikidata", "type"]), _digests(contract.arrow_schema("articles").empty_table())
     return found, keys, edges, pa.concat_tables(pairs), pa.concat_tables(digests)
