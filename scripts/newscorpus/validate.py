@@ -167,6 +167,8 @@ class Corpus:
         excluded = excluded or {}
         self.failed = {t: _failed_ids(excluded.get(t), "id") for t in TABLES}
         self.failed["mentions"] = _failed_mention_ids(excluded.get("entities"))
+        self._article_rows: dict = {}  # table -> row in articles of each row (_article_index)
+        self._spans_grouped = None  # the mentions grouped by span (_mention_spans)
 
     def _unresolved(self, idx, values, kind: str) -> np.ndarray:
         """Positions whose reference did not resolve, leaving out those that point at a row that failed level 1."""
@@ -269,7 +271,7 @@ class Corpus:
     def _article_index(self, table: str) -> pa.Array:
         """The row in articles of each row's article_id (null if none), computed once per table; the
         mentions' from their entities'."""
-        cache = self.__dict__.setdefault("_article_rows", {})
+        cache = self._article_rows
         if table not in cache:
             if table == "mentions":
                 lists = self.t["entities"]["mentions"].combine_chunks()
@@ -402,7 +404,7 @@ class Corpus:
     def _mention_spans(self) -> pa.Table:
         """The mentions grouped by span (article, status, annotator, start, end) with the number of mentions
         and of distinct entities: one group-by serves clusters() and duplicates()."""
-        if getattr(self, "_spans_grouped", None) is None:
+        if self._spans_grouped is None:
             self._spans_grouped = self.mentions.select([*self._SPAN_KEYS, "entity_id"]).group_by(self._SPAN_KEYS).aggregate(
                 [("entity_id", "count_distinct"), ("entity_id", "count")])
         return self._spans_grouped
@@ -522,6 +524,8 @@ def normalized_text(text) -> pa.Array:
     low = pc.utf8_lower(text)
     if isinstance(low, pa.ChunkedArray):
         low = low.combine_chunks()
+    if low.offset:  # the result below reuses the validity bitmap, so it must start at bit 0
+        low = pa.concat_arrays([low])
     buf, off = _utf8(low)
     lo, hi = int(off[0]), int(off[-1])
     b = buf[lo:hi]
@@ -544,7 +548,7 @@ def normalized_text(text) -> pa.Array:
     kept[starts == off[1:] - lo] = 0  # reduceat gives the element itself for an empty range
     offsets = np.concatenate([[0], np.cumsum(kept)]).astype(np.int64 if pa.types.is_large_string(low.type) else np.int32)
     return pa.Array.from_buffers(low.type, len(low), [low.buffers()[0], pa.py_buffer(offsets), pa.py_buffer(b[keep])],
-                                 null_count=low.null_count, offset=low.offset)
+                                 null_count=low.null_count)
 
 
 def same_texts(view: pa.Table):
@@ -690,9 +694,7 @@ class _Texts:
 _WHITESPACE_CHARS = pa.array([chr(c) for c in _WHITESPACE.tolist()], pa.string())
 # bytes that may be the first or last byte of a white-space character: the ASCII ones, and the lead and
 # continuation bytes of the non-ASCII ones (so any byte from 0x80 that one of them has)
-_EDGE_BYTE = np.zeros(256, dtype=bool)
-for _ch in _WHITESPACE.tolist():
-    _EDGE_BYTE[list(chr(_ch).encode("utf-8"))] = True
+_EDGE_BYTE = np.isin(np.arange(256), [b for c in _WHITESPACE.tolist() for b in chr(c).encode("utf-8")])
 
 
 def _check_spans(table, view, idcol, art_idx, texts: _Texts):
