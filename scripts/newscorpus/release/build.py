@@ -24,6 +24,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -32,6 +33,7 @@ from ..contract import load_contract
 from ..errors import InputError, Refused
 from ..validate import validate_corpus
 from .features import CONFIGS, release_schema
+from .tables import SPLITS
 
 SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 MAX_SHARD_BYTES = 500 * 1000 * 1000  # uncompressed Arrow bytes a shard, as push_to_hub cuts them
@@ -65,6 +67,20 @@ def _hf_metadata(features) -> bytes:
     return json.dumps({"info": {"features": features.to_dict()}}, sort_keys=False).encode()
 
 
+def _layout(rows: int, nbytes: int, max_shard_bytes: int, max_row_group_bytes: int) -> tuple[int, int, int]:
+    """(shards, rows a shard, rows a row group) of a split of `rows` rows and `nbytes` bytes of Arrow data."""
+    row_bytes = nbytes / rows if rows else 1
+    n_shards = max(1, math.ceil(nbytes / max_shard_bytes)) if rows else 1
+    n_shards = min(n_shards, max(rows, 1))
+    per_shard = math.ceil(rows / n_shards) if rows else 0
+    group_rows = max(1, int(max_row_group_bytes // max(row_bytes, 1)))
+    return n_shards, per_shard, group_rows
+
+
+def _shard_path(folder: Path, split: str, i: int, n_shards: int) -> Path:
+    return folder / f"{split}-{i:05d}-of-{n_shards:05d}.parquet"
+
+
 def write_split(table: pa.Table, features, folder: Path, split: str, max_shard_bytes: int = MAX_SHARD_BYTES,
                 max_row_group_bytes: int = MAX_ROW_GROUP_BYTES) -> list[Path]:
     """Write one split as `<split>-NNNNN-of-NNNNN.parquet` shards of at most about max_shard_bytes of
@@ -72,18 +88,154 @@ def write_split(table: pa.Table, features, folder: Path, split: str, max_shard_b
     folder.mkdir(parents=True, exist_ok=True)
     table = table.replace_schema_metadata({HF_METADATA_KEY: _hf_metadata(features)})
     rows = table.num_rows
-    row_bytes = table.nbytes / rows if rows else 1
-    n_shards = max(1, math.ceil(table.nbytes / max_shard_bytes)) if rows else 1
-    n_shards = min(n_shards, max(rows, 1))
-    per_shard = math.ceil(rows / n_shards) if rows else 0
-    group_rows = max(1, int(max_row_group_bytes // max(row_bytes, 1)))
+    n_shards, per_shard, group_rows = _layout(rows, table.nbytes, max_shard_bytes, max_row_group_bytes)
     paths = []
     for i in range(n_shards):
         part = table.slice(i * per_shard, per_shard) if rows else table
-        path = folder / f"{split}-{i:05d}-of-{n_shards:05d}.parquet"
+        path = _shard_path(folder, split, i, n_shards)
         pq.write_table(part, path, row_group_size=min(group_rows, max(part.num_rows, 1)), **PARQUET_OPTIONS)
         paths.append(path)
     return paths
+
+
+def _value_range(arr: pa.Array) -> tuple[int, int]:
+    """The range of values (string bytes, list items) an array of a variable-size type refers to."""
+    if not len(arr):
+        return 0, 0
+    wide = pa.types.is_large_list(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
+    offsets = np.frombuffer(arr.buffers()[1], np.int64 if wide else np.int32)
+    return int(offsets[arr.offset]), int(offsets[arr.offset + len(arr)])
+
+
+class ArrowSize:
+    """What `nbytes` of the concatenation of the arrays added would be, without concatenating them, counted
+    as pyarrow counts it: a validity bitmap if any part has one (but not a struct's own), offsets without
+    the last one, values."""
+
+    def __init__(self, type_: pa.DataType):
+        self.type = type_
+        self.length = 0
+        self.validity = False  # whether a part has a validity bitmap
+        self.data = 0  # bytes of string values
+        if pa.types.is_struct(type_):
+            self.children = [ArrowSize(f.type) for f in type_]
+        elif pa.types.is_list(type_) or pa.types.is_large_list(type_):
+            self.children = [ArrowSize(type_.value_type)]
+        else:
+            self.children = []
+
+    def add(self, arr) -> None:
+        for chunk in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]):
+            self._add(chunk)
+
+    def _add(self, arr: pa.Array) -> None:
+        t = self.type
+        self.length += len(arr)
+        self.validity |= arr.buffers()[0] is not None
+        if pa.types.is_struct(t):
+            for i, child in enumerate(self.children):
+                child._add(arr.field(i))
+        elif self.children:  # a list
+            start, end = _value_range(arr)
+            self.children[0]._add(arr.values.slice(start, end - start))
+        elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
+            start, end = _value_range(arr)
+            self.data += end - start
+
+    @property
+    def nbytes(self) -> int:
+        t, n = self.type, self.length
+        if pa.types.is_struct(t):
+            return sum(c.nbytes for c in self.children)
+        total = (n + 7) // 8 if self.validity else 0
+        wide = pa.types.is_large_list(t) or pa.types.is_large_string(t) or pa.types.is_large_binary(t)
+        if self.children:
+            return total + (8 if wide else 4) * n + self.children[0].nbytes
+        if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
+            return total + (8 if wide else 4) * n + self.data
+        if pa.types.is_boolean(t):
+            return total + (n + 7) // 8
+        return total + n * t.bit_width // 8
+
+
+class SplitSize:
+    """Rows and Arrow bytes of one config's split, added up over the pieces it is derived in; `nbytes` is
+    what the whole table's would be. Card and Croissant read `num_rows` and `nbytes`, as of a table."""
+
+    def __init__(self):
+        self.num_rows = 0
+        self.pieces = 0
+        self.first_nbytes = 0
+        self.template = None  # an empty table of the split's schema
+        self.sizes = None
+        self.last_id = None
+
+    def add(self, table: pa.Table) -> bool:
+        """Count a piece; False if its first id is not after the previous piece's last id (the pieces would
+        not be in id order one after the other)."""
+        if self.template is None:
+            self.template = table.schema.empty_table()  # (a slice would keep the piece's buffers alive)
+            self.first_nbytes = table.nbytes
+            self.sizes = [ArrowSize(f.type) for f in table.schema]
+        self.pieces += 1
+        self.num_rows += table.num_rows
+        for size, column in zip(self.sizes, table.columns):
+            size.add(column)
+        if not table.num_rows:
+            return True
+        first, last = table["id"][0].as_py(), table["id"][-1].as_py()
+        in_order = self.last_id is None or first > self.last_id
+        self.last_id = last
+        return in_order
+
+    @property
+    def nbytes(self) -> int:
+        return self.first_nbytes if self.pieces == 1 else sum(s.nbytes for s in self.sizes)
+
+
+class SplitWriter:
+    """Writes one config's split given a piece at a time (in row order) into exactly the files, row groups
+    and bytes `write_split` writes from the whole table: the layout comes from the split's SplitSize, and
+    each row group is written from one contiguous table, as a slice of the whole one would be."""
+
+    def __init__(self, size: SplitSize, features, folder: Path, split: str, max_shard_bytes: int, max_row_group_bytes: int):
+        self.size, self.folder, self.split = size, folder, split
+        self.metadata = {HF_METADATA_KEY: _hf_metadata(features)}
+        self.n_shards, self.per_shard, self.group_rows = _layout(size.num_rows, size.nbytes, max_shard_bytes, max_row_group_bytes)
+        self.buffer = None
+        self.shard, self.in_shard, self.written = 0, 0, 0
+        self.writer = None
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def add(self, table: pa.Table) -> None:
+        table = table.replace_schema_metadata(self.metadata)
+        self.buffer = table if self.buffer is None else pa.concat_tables([self.buffer, table])
+        while self.buffer.num_rows:
+            shard_rows = min(self.per_shard, self.size.num_rows - self.shard * self.per_shard)
+            need = min(self.group_rows, shard_rows - self.in_shard)
+            if self.buffer.num_rows < need:
+                break
+            group = self.buffer.slice(0, need).combine_chunks()
+            self.buffer = self.buffer.slice(need)
+            if self.writer is None:
+                self.writer = pq.ParquetWriter(_shard_path(self.folder, self.split, self.shard, self.n_shards), group.schema,
+                                               **PARQUET_OPTIONS)
+            self.writer.write_table(group, row_group_size=need)
+            self.in_shard += need
+            self.written += need
+            if self.in_shard == shard_rows:
+                self.writer.close()
+                self.writer, self.shard, self.in_shard = None, self.shard + 1, 0
+        if not self.buffer.num_rows:
+            self.buffer = None  # (an empty slice would keep the piece's buffers alive)
+
+    def close(self) -> None:
+        """Write the shards left (the empty ones write_split writes when rows do not fill every shard)."""
+        if self.written != self.size.num_rows or self.writer is not None:
+            raise RuntimeError(f"{self.folder.name}/{self.split}: {self.written} of {self.size.num_rows} rows written")
+        empty = self.size.template.replace_schema_metadata(self.metadata)
+        for i in range(self.shard, self.n_shards):
+            pq.write_table(empty, _shard_path(self.folder, self.split, i, self.n_shards), row_group_size=1, **PARQUET_OPTIONS)
 
 
 def sha256_file(path: Path) -> str:
@@ -133,9 +285,10 @@ def latest_release(root: Path, below: str) -> Path | None:
 
 def build_release(root: Path, version: str, out: Path | None = None, previous: Path | None = None,
                   overwrite: bool = False, max_shard_bytes: int = MAX_SHARD_BYTES,
-                  max_row_group_bytes: int = MAX_ROW_GROUP_BYTES, progress=None) -> BuildResult:
+                  max_row_group_bytes: int = MAX_ROW_GROUP_BYTES, progress=None, piece_articles: int | None = None) -> BuildResult:
     """Validate the corpus, then write the release of `version` to `out` (default root/release/<version>).
-    Raises Refused (nothing written) on a validation error or an undeclared removal or split move."""
+    Raises Refused (nothing written) on a validation error or an undeclared removal or split move.
+    The configs are derived `piece_articles` annotated articles at a time (default tables.PIECE_ARTICLES)."""
     say = progress or (lambda msg: None)
     root = Path(root)
     parse_version(version)
@@ -155,34 +308,73 @@ def build_release(root: Path, version: str, out: Path | None = None, previous: P
         report = validate_corpus(root, contract)
         if not report.ok:
             raise Refused(f"refused: the corpus has {len(report.errors)} validation error(s); nothing was built", report.errors)
-        return _build(root, version, out, previous, contract, report, max_shard_bytes, max_row_group_bytes, say)
+        return _build(root, version, out, previous, contract, report, max_shard_bytes, max_row_group_bytes, say, piece_articles)
 
 
-def _build(root, version, out, previous, contract, report, max_shard_bytes, max_row_group_bytes, say) -> BuildResult:
+def _measure(root, contract, schema, ranges) -> tuple[dict, object, dict] | None:
+    """Derive the configs piece by piece and count them: (config -> split -> SplitSize, the ReleaseFigures,
+    the config tables of the only piece if there is one, else None). None if the pieces, one after the
+    other, are not in id order."""
+    from .card import ReleaseFigures
+    from .tables import config_tables, read_piece
+
+    sizes = {c: {} for c in CONFIGS}
+    figures = ReleaseFigures(schema)
+    ctables = None
+    for lo, hi in ranges:
+        ctables = config_tables(read_piece(root, contract, lo, hi), contract, schema)
+        for config in CONFIGS:
+            for split, table in ctables[config].items():
+                if not sizes[config].setdefault(split, SplitSize()).add(table):
+                    return None
+        figures.add(ctables)
+    sizes = {c: {s: sizes[c][s] for s in SPLITS if s in sizes[c]} for c in CONFIGS}
+    return sizes, figures, ctables if len(ranges) == 1 else None
+
+
+def _build(root, version, out, previous, contract, report, max_shard_bytes, max_row_group_bytes, say,
+           piece_articles=None) -> BuildResult:
     from . import card, croissant, diff
-    from .tables import config_tables
+    from .tables import PIECE_ARTICLES, candidate_rows, config_tables, piece_ranges, read_piece, scan_annotations
 
     schema = release_schema(contract)
     say("deriving the configs")
-    tables = storage.all_tables(root, contract)
-    ctables = config_tables(tables, contract, schema)
-    stats = card.release_stats(ctables, schema, tables)
-    del tables  # the corpus is not needed past this point; the diff needs the room
+    # the corpus is derived in pieces of articles (twice: once to count each split, whose size decides its
+    # shards and row groups, once to write it), so that memory does not grow with the corpus
+    scan = scan_annotations(root, contract)
+    ranges = piece_ranges(scan.annotated, piece_articles or PIECE_ARTICLES)
+    measured = _measure(root, contract, schema, ranges)
+    if measured is None:  # annotation ids that do not sort with their articles: the corpus in one piece
+        ranges = [(None, None)]
+        measured = _measure(root, contract, schema, ranges)
+    sizes, figures, only = measured
+    stats = figures.result()
+    stats.update(card.corpus_figures(scan.rows, scan.gold, scan.annotators, candidate_rows(root, contract)))
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = out.parent / f".{out.name}.stage.{os.getpid()}.tmp"
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir()
     try:
         result = BuildResult(out=out, version=version, previous=Path(previous) if previous else None, warnings=report.warnings)
+        say("writing data/" + ", data/".join(CONFIGS))
+        writers = {c: {s: SplitWriter(size, schema.features(c), stage / "data" / c, s, max_shard_bytes, max_row_group_bytes)
+                       for s, size in sizes[c].items()} for c in CONFIGS}
+        pieces = [only] if only is not None else (config_tables(read_piece(root, contract, lo, hi), contract, schema) for lo, hi in ranges)
+        for ctables in pieces:
+            for config in CONFIGS:
+                for split, table in ctables[config].items():
+                    writers[config][split].add(table)
+            del ctables
+        only = pieces = None
+        pa.default_memory_pool().release_unused()  # give the pieces' memory back before the diff asks for more
         for config in CONFIGS:
-            say(f"writing data/{config}")
-            feats = schema.features(config)
             result.rows[config] = {}
-            for split, table in ctables[config].items():
-                write_split(table, feats, stage / "data" / config, split, max_shard_bytes, max_row_group_bytes)
-                result.rows[config][split] = table.num_rows
+            for split, writer in writers[config].items():
+                writer.close()
+                result.rows[config][split] = writer.size.num_rows
         say("diffing against the previous release")
-        new_snap = diff.snapshot_built(ctables, schema)  # the rows just written, without reading them back
+        # the rows just written, read back a config at a time as the diff asks for them (ids only for a first release)
+        new_snap = diff.snapshot_release(stage) if previous else diff.snapshot_release_ids(stage)
         old_snap = diff.snapshot_release(previous) if previous else None
         declared = diff.load_declared(root)
         changes = diff.diff_snapshots(old_snap, new_snap)
@@ -193,17 +385,18 @@ def _build(root, version, out, previous, contract, report, max_shard_bytes, max_
                 f"declare them in {diff.DECLARED_FILE} (nothing was built)", problems)
         result.diff = changes
         say("writing the card, datasheet, changelog and Croissant metadata")
-        (stage / "README.md").write_text(card.render_card(version, schema, ctables, stats, contract), encoding="utf-8")
+        (stage / "README.md").write_text(card.render_card(version, schema, sizes, stats, contract), encoding="utf-8")
         (stage / "DATASHEET.md").write_text(card.render_datasheet(root, stats, version), encoding="utf-8")
         old_log = (Path(previous) / "CHANGELOG.md").read_text(encoding="utf-8") if previous else None
         prev_version = release_version(previous) if previous else None
         (stage / "CHANGELOG.md").write_text(diff.render_changelog(version, prev_version, changes, declared, old_log), encoding="utf-8")
-        doc = croissant.build_croissant(stage, version, schema, ctables, stats, contract)
+        doc = croissant.build_croissant(stage, version, schema, sizes, stats, contract)
         (stage / "croissant.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         write_checksums(stage)
         result.files = {rel: (stage / rel).stat().st_size for rel in [*release_files(stage), CHECKSUMS]}
         _fsync_tree(stage)
         swap_into_place(stage, out)
+        changes.new = diff.snapshot_release(out) if previous else diff.snapshot_release_ids(out)  # not the stage's
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return result

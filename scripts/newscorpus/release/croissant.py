@@ -59,7 +59,8 @@ def _fields(config: str, features, descriptions: dict, file_set: str) -> list:
 
 
 def build_croissant(folder: Path, version: str, schema, ctables: dict, stats: dict, contract) -> dict:
-    """The Croissant JSON-LD of the release in `folder` (whose data/ is written already)."""
+    """The Croissant JSON-LD of the release in `folder` (whose data/ is written already); `ctables` is
+    config -> split -> table or SplitSize (only which splits a config has is read)."""
     from .card import card_license
 
     lic, lic_text = card_license(stats)

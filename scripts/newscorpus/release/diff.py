@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +62,57 @@ class Snapshot:
     def ids(self, kind: str) -> list:
         """The ids of a kind, each once, sorted (Arrow sorts strings by code point, as Python does)."""
         return _sorted_ids(pc.unique(self.tables[kind]["id"]))
+
+    def id_list(self, kind: str) -> "IdList":
+        """ids(kind) as an IdList: counted now, read again (from the snapshot's tables) only when listed."""
+        return IdList(lambda: _sorted_unique(self.tables[kind]["id"]))
+
+
+def _sorted_unique(ids) -> pa.Array:
+    """The ids, each once, sorted: sorted first, then told apart from their neighbour (no hash table)."""
+    ids = _chunk(ids)
+    nulls = ids.null_count
+    if nulls:
+        ids = pc.drop_null(ids)
+    if len(ids) > 1:
+        ids = pc.take(ids, pc.sort_indices(ids))
+        differs = pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1))
+        if not pc.all(differs).as_py():
+            ids = pc.filter(ids, pa.concat_arrays([pa.array([True]), differs]))
+    return pa.concat_arrays([ids, pa.nulls(1, ids.type)]) if nulls else ids  # a null id once, last, as unique() and a sort give it
+
+
+class IdList(Sequence):
+    """A sorted list of ids that are not held in memory: a first release lists every id as added, which as
+    Python strings would take several times the room of the release. `ids` gives them (sorted, each once)
+    as an Arrow array; they are counted once, and read again only when listed. Compares equal to the list
+    of the same ids."""
+
+    def __init__(self, ids):
+        self._source = ids
+        self._len = len(ids())
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, i):
+        rows = range(len(self))[i]
+        if isinstance(i, slice):
+            return pc.take(self._source(), pa.array(rows, pa.int64())).to_pylist() if len(rows) else []
+        return self._source()[rows].as_py()
+
+    def __iter__(self):
+        ids = self._source()
+        for start in range(0, len(ids), 1 << 16):
+            yield from ids.slice(start, 1 << 16).to_pylist()
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, (list, tuple, IdList)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    def __repr__(self) -> str:
+        return f"IdList({self[:3]}{'...' if len(self) > 3 else ''}, {len(self)} ids)"
 
 
 def _sorted_ids(ids) -> list:
@@ -224,20 +276,52 @@ def snapshot_built(ctables: dict, schema) -> Snapshot:
     return snapshot_config_tables(parts)
 
 
-def snapshot_release(folder: Path) -> Snapshot:
-    """The snapshot of a built release folder, read from its articles, entities, events and claims configs."""
+class _ReleaseKinds(Mapping):
+    """kind -> snapshot table of a release folder, read from its data files each time it is asked for, so
+    that a diff holds one kind of each side at a time."""
+
+    def __init__(self, folder: Path, ids_only: bool = False):
+        self.folder, self.ids_only = folder, ids_only
+
+    def __getitem__(self, kind: str) -> pa.Table:
+        if kind not in KINDS:
+            raise KeyError(kind)
+        if self.ids_only:  # the mentions config has the ids of the entities' mentions
+            ids = [c for _, t, _ in _release_parts(self.folder, kind, columns=["id"]) for c in t["id"].chunks]
+            return pa.table({"id": pa.chunked_array(ids, pa.string())})
+        config = "entities" if kind == "mentions" else kind
+        return snapshot_config_tables({config: _release_parts(self.folder, config)})[kind]
+
+    def __iter__(self):
+        return iter(KINDS)
+
+    def __len__(self):
+        return len(KINDS)
+
+
+def _release_parts(folder: Path, config: str, columns=None) -> list:
     from datasets import Features
 
+    parts = []
+    for path in sorted((folder / "data" / config).glob("*.parquet")):
+        table = pq.read_table(path, columns=columns)
+        parts.append((path.name.split("-", 1)[0], table, Features.from_arrow_schema(pq.read_schema(path))))
+    return parts
+
+
+def snapshot_release(folder: Path) -> Snapshot:
+    """The snapshot of a built release folder, read from its articles, entities, events and claims configs
+    (a kind at a time, when the diff asks for it)."""
     folder = Path(folder)
     if not (folder / "data").is_dir():
         raise InputError(f"{folder}: not a release folder (no data/)")
-    parts = {}
-    for config in ("articles", "entities", "events", "claims"):
-        parts[config] = []
-        for path in sorted((folder / "data" / config).glob("*.parquet")):
-            table = pq.read_table(path)
-            parts[config].append((path.name.split("-", 1)[0], table, Features.from_arrow_schema(table.schema)))
-    return snapshot_config_tables(parts)
+    return Snapshot(_ReleaseKinds(folder))
+
+
+def snapshot_release_ids(folder: Path) -> Snapshot:
+    """The ids of a built release folder, all a diff against no previous release needs (a kind at a time,
+    when the diff asks for it)."""
+    return Snapshot(_ReleaseKinds(Path(folder), ids_only=True))
 
 
 def snapshot_corpus(root: Path) -> Snapshot:
@@ -314,7 +398,7 @@ class Changes:
 
     def as_dict(self) -> dict:
         return {"initial": self.initial,
-                **{k: {"added": c.added, "removed": c.removed, "changed": c.changed} for k, c in self.kinds.items()},
+                **{k: {"added": list(c.added), "removed": c.removed, "changed": c.changed} for k, c in self.kinds.items()},
                 "moved": {k: {"from": a, "to": b} for k, (a, b) in self.moved.items()}}
 
     def empty(self) -> bool:
@@ -460,7 +544,7 @@ def _diff_kind(kind: str, old: pa.Table, new: pa.Table) -> tuple[KindChanges, di
 
 def diff_snapshots(old: Snapshot | None, new: Snapshot) -> Changes:
     if old is None:
-        kinds = {k: KindChanges(added=new.ids(k)) for k in KINDS}
+        kinds = {k: KindChanges(added=new.id_list(k)) for k in KINDS}
         return Changes(kinds, {}, None, new, initial=True)
     kinds, moved, owners = {}, {}, {}
     for k in KINDS:

@@ -1,6 +1,12 @@
 """The rows of a release: gold annotations of annotated articles, per config and split, as Arrow tables
 of the config's Features (labels as ClassLabel integers). Column work only, no loop over records.
 
+A corpus bigger than memory is derived piece by piece: `piece_ranges` cuts the annotated articles into
+ranges of ids, `read_piece` reads the rows of one range (articles by id, annotations by article_id, row
+groups skipped by their statistics), and `config_tables` of a piece are the rows of that range. Ids of
+annotations start with their article's id, so the pieces, one after the other, are the rows in id order
+(release/build.py checks it, and derives the corpus in one piece where they are not).
+
 Only gold rows are released, and only articles that have at least one gold annotation: an article in
 the `documents` config with empty entity, event and claim lists would read as "nothing to annotate",
 which is not what an article still waiting for annotation means.
@@ -8,11 +14,16 @@ which is not what an article still waiting for annotation means.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from datasets import ClassLabel, Features, List, Value
 
+from .. import storage
 from ..contract import ANNOTATION_TABLES, Contract
 from ..validate import flat_mentions
 from .features import CONFIGS, ReleaseSchema
@@ -132,3 +143,103 @@ def config_tables(tables: dict, contract: Contract, schema: ReleaseSchema) -> di
             part = data.filter(pc.equal(split_col, split)) if data.num_rows else data
             out[config][split] = to_features(part.select(list(feats)), feats)
     return out
+
+
+# --- the corpus piece by piece --------------------------------------------------------------------
+PIECE_ARTICLES = 10_000  # annotated articles a piece: about 150 MB of corpus as Arrow, a few times that derived
+
+
+def _stats_column(meta, name: str) -> int | None:
+    for j in range(meta.num_columns):
+        if meta.row_group(0).column(j).path_in_schema == name:
+            return j
+    return None
+
+
+def _read_range(path: Path, schema: pa.Schema, key: str, lo: str | None, hi: str | None) -> pa.Table | None:
+    """The rows of one Parquet file with lo <= key < hi (None: unbounded), as the contract's schema; row
+    groups whose statistics say they hold none are not read. None if no row is in the range."""
+    f = pq.ParquetFile(path)
+    meta = f.metadata
+    j = _stats_column(meta, key) if meta.num_row_groups else None
+    groups = []
+    for i in range(meta.num_row_groups):
+        st = meta.row_group(i).column(j).statistics if j is not None else None
+        if st is not None and st.has_min_max and ((hi is not None and st.min >= hi) or (lo is not None and st.max < lo)):
+            continue
+        groups.append(i)
+    if not groups:
+        return None
+    t = f.read_row_groups(groups)
+    if lo is not None or hi is not None:
+        k = t[key]
+        mask = None
+        for cond in ([pc.greater_equal(k, lo)] if lo is not None else []) + ([pc.less(k, hi)] if hi is not None else []):
+            mask = cond if mask is None else pc.and_(mask, cond)
+        t = t.filter(mask)
+    return storage.conform(t, schema, str(path)) if t.num_rows else None
+
+
+def read_piece(root: Path, contract: Contract, lo: str | None = None, hi: str | None = None) -> dict:
+    """The corpus tables cut to the articles with lo <= id < hi and the annotations of those articles (the
+    rows as storage.all_tables reads them, in stored order). The caller holds the corpus lock."""
+    out = {}
+    for name in ("articles", *ANNOTATION_TABLES):
+        schema = contract.arrow_schema(name)
+        key = "id" if name == "articles" else "article_id"
+        parts = [t for t in (_read_range(p, schema, key, lo, hi) for p in storage.table_files(root, name)) if t is not None]
+        out[name] = pa.concat_tables(parts) if len(parts) > 1 else parts[0] if parts else storage.relaxed(schema).empty_table()
+    return out
+
+
+@dataclass
+class AnnotationScan:
+    """What one pass over the annotation tables' article_id, status and annotator columns tells: the
+    articles with a gold annotation (sorted), the numbers of rows and of gold rows, the annotators."""
+
+    annotated: list
+    rows: int
+    gold: int
+    annotators: set
+
+
+def scan_annotations(root: Path, contract: Contract) -> AnnotationScan:
+    ids, rows, gold_rows, annotators = [], 0, 0, set()
+    for name in ANNOTATION_TABLES:
+        for path in storage.table_files(root, name):
+            f = pq.ParquetFile(path)
+            for i in range(f.metadata.num_row_groups):
+                t = f.read_row_group(i, columns=["article_id", "status", "annotator"])
+                is_gold = pc.fill_null(pc.equal(t["status"], "gold"), False)
+                rows += t.num_rows
+                gold_rows += int(pc.sum(is_gold).as_py() or 0)
+                annotators |= set(pc.unique(t["annotator"]).to_pylist())
+                ids.append(pc.unique(pc.filter(t["article_id"], is_gold)))
+    annotated = pc.unique(pa.chunked_array(ids, pa.string())) if ids else pa.array([], pa.string())
+    annotated = pc.drop_null(annotated)
+    return AnnotationScan(pc.take(annotated, pc.sort_indices(annotated)).to_pylist(), rows, gold_rows, annotators)
+
+
+def candidate_rows(root: Path, contract: Contract) -> dict:
+    """table -> its candidate rows (what agreement is computed from), read a row group at a time."""
+    out = {}
+    for name in ANNOTATION_TABLES:
+        schema = contract.arrow_schema(name)
+        parts = []
+        for path in storage.table_files(root, name):
+            f = pq.ParquetFile(path)
+            for i in range(f.metadata.num_row_groups):
+                t = f.read_row_group(i)
+                t = t.filter(pc.fill_null(pc.equal(t["status"], "candidate"), False))
+                if t.num_rows:
+                    parts.append(storage.conform(t, schema, str(path)))
+        out[name] = pa.concat_tables(parts) if parts else storage.relaxed(schema).empty_table()
+    return out
+
+
+def piece_ranges(annotated: list, piece_articles: int = PIECE_ARTICLES) -> list[tuple]:
+    """(lo, hi) ranges of article ids, each holding piece_articles of the annotated articles; the first
+    and the last are open (None), so together they cover every id."""
+    cuts = annotated[piece_articles::piece_articles] if piece_articles > 0 else []
+    bounds = [None, *cuts, None]
+    return list(zip(bounds[:-1], bounds[1:]))
