@@ -70,15 +70,21 @@ def release_dir(tmp_path_factory):
     return build_release(build_corpus(tmp), "0.1.0", out=tmp / "rel").out
 
 
-@pytest.fixture
-def hub(monkeypatch, tmp_path):
-    fake = FakeHub()
+def point_hub_client_at_nowhere(monkeypatch, tmp_path, token: str) -> None:
+    """huggingface_hub's endpoint set to an address that cannot resolve, Xet off, `token` in HF_TOKEN: the
+    only way out is the client factory a test then sets to a FakeHub transport."""
     monkeypatch.setattr(huggingface_hub.constants, "AGENT_HARNESSES_PATH", str(tmp_path / "agent_harnesses.json"), raising=False)
     monkeypatch.setenv("HF_ENDPOINT", "http://hub.invalid")
     monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", "http://hub.invalid")
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_DISABLE_XET", True, raising=False)
     monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
-    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    monkeypatch.setenv("HF_TOKEN", token)
+
+
+@pytest.fixture
+def hub(monkeypatch, tmp_path):
+    fake = FakeHub()
+    point_hub_client_at_nowhere(monkeypatch, tmp_path, TOKEN)
     huggingface_hub.set_client_factory(lambda: httpx2.Client(transport=httpx2.MockTransport(fake)))
     yield fake
     huggingface_hub.set_client_factory(huggingface_hub.utils._http.default_client_factory)

@@ -202,16 +202,11 @@ def test_hub_push_never_shows_the_token(tmp_path, monkeypatch):
 
     from newscorpus.cli import main
     from newscorpus.release.build import build_release
-    from test_release_push import FakeHub
+    from test_release_push import FakeHub, point_hub_client_at_nowhere
 
     root = small_corpus(tmp_path)
     rel = build_release(root, "0.1.0").out
-    monkeypatch.setattr(huggingface_hub.constants, "AGENT_HARNESSES_PATH", str(tmp_path / "agents.json"), raising=False)
-    monkeypatch.setenv("HF_ENDPOINT", "http://hub.invalid")
-    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", "http://hub.invalid")
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_DISABLE_XET", True, raising=False)
-    monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
-    monkeypatch.setenv("HF_TOKEN", HF_TOKEN)
+    point_hub_client_at_nowhere(monkeypatch, tmp_path, HF_TOKEN)
 
     class EchoingHub(FakeHub):
         def __call__(self, req):
