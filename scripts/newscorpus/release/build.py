@@ -83,19 +83,15 @@ def _shard_path(folder: Path, split: str, i: int, n_shards: int) -> Path:
 
 def write_split(table: pa.Table, features, folder: Path, split: str, max_shard_bytes: int = MAX_SHARD_BYTES,
                 max_row_group_bytes: int = MAX_ROW_GROUP_BYTES) -> list[Path]:
-    """Write one split as `<split>-NNNNN-of-NNNNN.parquet` shards of at most about max_shard_bytes of
-    Arrow data, row groups of at most about max_row_group_bytes."""
-    folder.mkdir(parents=True, exist_ok=True)
-    table = table.replace_schema_metadata({HF_METADATA_KEY: _hf_metadata(features)})
-    rows = table.num_rows
-    n_shards, per_shard, group_rows = _layout(rows, table.nbytes, max_shard_bytes, max_row_group_bytes)
-    paths = []
-    for i in range(n_shards):
-        part = table.slice(i * per_shard, per_shard) if rows else table
-        path = _shard_path(folder, split, i, n_shards)
-        pq.write_table(part, path, row_group_size=min(group_rows, max(part.num_rows, 1)), **PARQUET_OPTIONS)
-        paths.append(path)
-    return paths
+    """Write one split, given whole, as `<split>-NNNNN-of-NNNNN.parquet` shards of at most about
+    max_shard_bytes of Arrow data, row groups of at most about max_row_group_bytes: the SplitWriter of a
+    build, fed one piece."""
+    size = SplitSize()
+    size.add(table)
+    writer = SplitWriter(size, features, folder, split, max_shard_bytes, max_row_group_bytes)
+    writer.add(table)
+    writer.close()
+    return [_shard_path(folder, split, i, writer.n_shards) for i in range(writer.n_shards)]
 
 
 def _value_range(arr: pa.Array) -> tuple[int, int]:
