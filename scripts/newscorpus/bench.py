@@ -16,6 +16,7 @@ Generates a synthetic corpus of N articles (synth.py), then measures on the same
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import resource
@@ -152,13 +153,21 @@ def _mix_rate(rates: dict, records: dict) -> float:
     return sum(records.values()) / sum(records[t] / rates[t] for t in TABLES)
 
 
-def _schema_file(root: str, table: str, path: str) -> tuple[int, int]:
+@functools.lru_cache(maxsize=None)
+def _engine(root: str, table: str):
+    """(Arrow schema, compiled JSON Schema) of a table: loaded once per worker, not once per file."""
     from .schemacheck import compile_table
-    from .storage import read_file
 
     contract = load_contract(Path(root))
-    data = read_file(Path(path), contract.arrow_schema(table))
-    findings, _ = compile_table(table, contract.schemas[table]).check(data)
+    return contract.arrow_schema(table), compile_table(table, contract.schemas[table])
+
+
+def _schema_file(root: str, table: str, path: str) -> tuple[int, int]:
+    from .storage import read_file
+
+    schema, engine = _engine(root, table)
+    data = read_file(Path(path), schema)
+    findings, _ = engine.check(data)
     return data.num_rows, len(findings)
 
 
