@@ -166,15 +166,51 @@ def _walk(node: dict, level: Level):
 _DISTINCT_SAMPLE = 1024  # values looked at to tell a repetitive string column (article_id, status, ...)
 
 
+def _few_runs(values: pa.Array) -> bool:
+    n = len(values)
+    return n > 1 and values.null_count == 0 and (pc.sum(pc.not_equal(values.slice(1), values.slice(0, n - 1))).as_py() + 1) * 4 <= n
+
+
+def _char_lengths(values: pa.Array) -> pa.Array:
+    """The length in characters of every string: its length in bytes where every byte is ASCII."""
+    data = values.buffers()[2]
+    if data is None or not len(values):
+        return pc.utf8_length(values)
+    off = np.frombuffer(values.buffers()[1], dtype=np.int64 if pa.types.is_large_string(values.type) else np.int32)
+    lo, hi = int(off[values.offset]), int(off[values.offset + len(values)])
+    if hi > lo and np.frombuffer(data, np.uint8)[lo:hi].max() >= 0x80:
+        return pc.utf8_length(values)
+    return pc.binary_length(values)
+
+
+def _runs(values: pa.Array):
+    """(the first value of every run of equal values, the run of every value) if the runs are few (a
+    quarter of the values at most), else None. Costs one comparison of neighbours."""
+    n = len(values)
+    if n < 2 or values.null_count:
+        return None
+    change = pc.not_equal(values.slice(1), values.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+    if (int(change.sum()) + 1) * 4 > n:
+        return None
+    heads = np.flatnonzero(np.concatenate([[True], change]))
+    run = np.cumsum(change, dtype=np.int32)
+    return values.take(pa.array(heads)), pa.array(np.concatenate([np.zeros(1, np.int32), run]))
+
+
 def _scalar_checks(node: dict, level: Level):
     values = level.values
     lookup = None
-    if ("pattern" in node or "minLength" in node or "maxLength" in node) and pa.types.is_string(values.type) and \
-            len(values) > 4 * _DISTINCT_SAMPLE and \
+    if ("pattern" in node or "minLength" in node or "maxLength" in node or "enum" in node or "const" in node) and \
+            pa.types.is_string(values.type) and len(values) > 4 * _DISTINCT_SAMPLE and \
             len(pc.unique(values.slice(0, _DISTINCT_SAMPLE))) <= _DISTINCT_SAMPLE // 4:
-        # a repetitive column: check each distinct value once, and map the few that fail back to rows
-        encoded = pc.dictionary_encode(values)
-        values, lookup = encoded.dictionary, encoded.indices
+        # a repetitive column: check each run of equal values (article_id, status, annotator of stored
+        # tables, sorted by id), or else each distinct value, once, and map the few that fail back to rows
+        runs = _runs(values) if _few_runs(values.slice(0, _DISTINCT_SAMPLE)) else None
+        if runs is not None:
+            values, lookup = runs
+        elif "pattern" in node or "minLength" in node or "maxLength" in node:  # (an enum test is as cheap as a hash)
+            encoded = pc.dictionary_encode(values)
+            values, lookup = encoded.dictionary, encoded.indices
 
     def emit(failing, check: str, message: str):
         if lookup is not None:
@@ -192,7 +228,7 @@ def _scalar_checks(node: dict, level: Level):
     if "pattern" in node:
         yield from emit(pc.invert(pc.match_substring_regex(values, node["pattern"])), "schema-pattern", f"does not match {node['pattern']}")
     if "minLength" in node or "maxLength" in node:
-        length = pc.utf8_length(values)
+        length = _char_lengths(values)
         if "minLength" in node:
             yield from emit(pc.less(length, node["minLength"]), "schema-length", f"is shorter than {node['minLength']} character(s)")
         if "maxLength" in node:
