@@ -213,6 +213,7 @@ class Corpus:
         self._wikidata = None  # the entities with a Wikidata id (wikidata)
         self._with_claimer = None  # the claims with a claimer (_claimers)
         self._refs = None  # the rows the arguments and claimers point at (_ref_index)
+        self._suspects = None  # the texts with what may be a control character, a BOM or personal data
         self._scopes: dict = {}  # table -> code of (article_id, status, annotator) of each row (_scope)
 
     def _unresolved(self, idx, values, kind: str) -> np.ndarray:
@@ -269,14 +270,17 @@ class Corpus:
             if arts.num_rows == 0:
                 return
             values = _col(arts, col)
-            if not pc.any(pc.match_substring_regex(values, _CONTROL_OR_BOM_RE2)).as_py():
-                continue  # one pass over the texts finds neither
+            # the texts: only those the one pass of _suspect_texts picked; the titles: one pass of their own
+            rows = self._suspect_texts() if col == "text" else np.flatnonzero(_np(pc.fill_null(pc.match_substring_regex(values, _CONTROL_OR_BOM_RE2), False)))
+            if not len(rows):
+                continue
+            sub = values.take(pa.array(rows))
             for check, pattern, what in (("text-control-characters", _CONTROL_RE2, "control character"), ("text-bom", "\ufeff", "byte order mark")):
-                hit = _np(pc.fill_null(pc.match_substring_regex(values, pattern) if check != "text-bom" else
-                                       pc.match_substring(values, pattern), False))
+                hit = _np(pc.fill_null(pc.match_substring_regex(sub, pattern) if check != "text-bom" else
+                                       pc.match_substring(sub, pattern), False))
                 if not hit.any():
                     continue
-                for i in np.flatnonzero(hit):
+                for i in rows[hit].tolist():
                     aid, text = arts["id"][int(i)].as_py(), values[int(i)].as_py()
                     at = [j for j, ch in enumerate(text) if (_CONTROL.match(ch) if check != "text-bom" else ch == "\ufeff")]
                     yield Finding(check, "articles", aid, col, f"has {len(at)} {what}(s), the first {text[at[0]]!r} at offset {at[0]}")
@@ -290,14 +294,24 @@ class Corpus:
         texts = _col(arts, "text")
         # a columnar pre-filter that every match of _EMAIL or _PHONE passes (an @; eight digits with at most
         # three separators between two of them), so that the Python regexes run on few texts
-        maybe = _np(pc.fill_null(pc.match_substring_regex(texts, "@|[0-9](?:[ .()+-]{0,3}[0-9]){7}"), False))
-        for i in np.flatnonzero(maybe):
+        rows = self._suspect_texts()
+        if len(rows):
+            rows = rows[_np(pc.fill_null(pc.match_substring_regex(texts.take(pa.array(rows)), _PERSONAL_RE2), False))]
+        for i in rows.tolist():
             aid, text = arts["id"][int(i)].as_py(), texts[int(i)].as_py()
             found = [(m.start(), m.end(), "an e-mail address") for m in _EMAIL.finditer(text)]
             found += [(m.start(), m.end(), "a phone number") for m in _PHONE.finditer(text)
                       if sum(ch.isdigit() for ch in m.group()) >= 8 and not any(s <= m.start() < e for s, e, _ in found)]
             for start, end, what in sorted(found)[:20]:
                 yield Finding("text-personal-data", "articles", aid, "text", f"has what looks like {what} at {start}:{end}")
+
+    def _suspect_texts(self) -> np.ndarray:
+        """The rows of the texts that text_hygiene() or personal_data() must look at: one pass of one regular
+        expression over all texts, which each of their own regular expressions implies."""
+        if self._suspects is None:
+            texts = _col(self.t["articles"], "text")
+            self._suspects = np.flatnonzero(_np(pc.fill_null(pc.match_substring_regex(texts, f"{_CONTROL_OR_BOM_RE2}|{_PERSONAL_RE2}"), False)))
+        return self._suspects
 
     def articles_text(self):
         arts = self.t["articles"]
@@ -611,6 +625,7 @@ class Corpus:
 
 _CONTROL_RE2 = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x{9f}]"
 _CONTROL_OR_BOM_RE2 = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x{9f}\\x{feff}]"
+_PERSONAL_RE2 = "@|[0-9](?:[ .()+-]{0,3}[0-9]){7}"
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00)[1-9][0-9]{0,2}[ .-]?(?:\(0?[0-9]{1,4}\)[ .-]?)?[0-9]{2,4}(?:[ .-]?[0-9]{2,4}){1,4}"
@@ -1215,7 +1230,35 @@ def _digests(arts: pa.Table) -> pa.Table:
 
 def _prefix_differs(values: pa.Array, keys: pa.Array) -> np.ndarray:
     """Where values[i] (an id) is not null and its part before the first "/" (all of it if it has none)
-    is not keys[i]."""
+    is not keys[i].
+
+    Where the values come in sorted stretches of one key (the ids of a stored table: sorted, in runs of
+    one article), only the first and last value of each stretch are split: if both start with key + "/",
+    so does every value between them (the strings with a given prefix are an interval of the sort
+    order). The values of the other stretches (a defect) are split one by one."""
+    n = len(values)
+    if n > 2:
+        brk = np.empty(n, dtype=bool)
+        brk[0] = True
+        brk[1:] = _np(pc.fill_null(pc.or_(pc.not_equal(keys.slice(1), keys.slice(0, n - 1)),
+                                          pc.less(values.slice(1), values.slice(0, n - 1))), True))
+        heads = np.flatnonzero(brk)
+        if len(heads) * 4 <= n:
+            tails = np.append(heads[1:], n) - 1
+            ends = pa.array(np.concatenate([heads, tails]))
+            ev, ek = values.take(ends), keys.take(ends)
+            good = ~_split_differs(ev, ek) & _np(pc.fill_null(pc.match_substring(ev, "/"), False))
+            bad = ~(good[:len(heads)] & good[len(heads):])
+            out = np.zeros(n, dtype=bool)
+            if bad.any():
+                run = np.cumsum(brk) - 1
+                rows = np.flatnonzero(bad[run])
+                out[rows] = _split_differs(values.take(pa.array(rows)), keys.take(pa.array(rows)))
+            return out
+    return _split_differs(values, keys)
+
+
+def _split_differs(values: pa.Array, keys: pa.Array) -> np.ndarray:
     head = pc.list_element(pc.split_pattern(values, "/", max_splits=1), 0)
     return _np(pc.fill_null(pc.not_equal(head, keys), False))
 

@@ -148,3 +148,93 @@ def test_normalized_text_matches_the_regular_expression():
         got = normalized_text(arr)
         got.validate(full=True)
         assert got.to_pylist() == pc.replace_substring_regex(pc.utf8_lower(arr), r"[^\p{L}\p{N}]+", "").to_pylist()
+
+
+def test_prefix_test_by_stretches_matches_splitting():
+    """_edges tests ids against their row's article by the first and last id of each sorted stretch of one
+    article; it gives what splitting every id gives, where ids sort between "a" and "a/..." without being
+    of article a ("a-1", "a.b"), are null, have no "/", or where the key holds a "/" or is empty."""
+    import random
+
+    import numpy as np
+
+    from newscorpus.validate import _prefix_differs, _split_differs
+
+    rng = random.Random(3)
+    keys, values = [], []
+    for art in sorted({f"a{rng.randrange(50)}" for _ in range(400)}):
+        # sorted within the article, as stored ids are, so that the stretches are long
+        odd = [art, f"{art}-1", f"{art}.b/E1", f"{art}/", f"b/E1", None, "/E1"]
+        stretch = [f"{art}/E{rng.randrange(30)}" for _ in range(rng.randrange(20, 40))] + [rng.choice(odd) for _ in range(rng.randrange(3))]
+        values += sorted(stretch, key=lambda v: (v is not None, v or ""))
+        keys += [art] * len(stretch)
+    keys[5:9] = ["a/1"] * 4
+    keys[40:45] = [""] * 5
+    for arr_keys, arr_values in ((pa.array(keys), pa.array(values)), (pa.array(["x"] * 3), pa.array(["x/1", "x-1", "x/2"]))):
+        got = _prefix_differs(arr_values, arr_keys)
+        assert np.array_equal(got, _split_differs(arr_values, arr_keys))
+    assert _split_differs(pa.array(values), pa.array(keys)).sum() > 10
+    sorted_keys = sorted(f"a{i:03d}" for i in range(100) for _ in range(10))
+    ids = pa.array([f"{k}/E{j}" for j, k in enumerate(sorted_keys)])
+    assert not _prefix_differs(ids, pa.array(sorted_keys)).any()
+    bad = ids.to_pylist()
+    bad[505] = "a000/E505"  # inside the stretch of a050, sorting before it
+    assert np.flatnonzero(_prefix_differs(pa.array(bad), pa.array(sorted_keys))).tolist() == [505]
+
+
+def test_integer_codes_keep_equality():
+    """_codes gives equal codes to equal values and different codes to different ones, whether the column is
+    sorted (runs counted), has long runs (one hash a run) or neither; _combine does so for tuples."""
+    import random
+
+    import numpy as np
+
+    from newscorpus.validate import _codes, _combine
+
+    rng = random.Random(5)
+    plain = [rng.choice(["gold", "candidate", None, "x"]) for _ in range(2000)]
+    runs = [v for v in plain[:200] for _ in range(10)]
+    for values in (sorted(v for v in plain if v is not None), runs, plain, [None, None], ["a"], []):
+        codes = _codes(pa.array(values, pa.string()))
+        for i in range(0, len(values), 37):
+            for j in range(0, len(values), 41):
+                assert (codes[i] == codes[j]) == (values[i] == values[j])
+    a = np.array([rng.randrange(3) for _ in range(500)])
+    b = np.array([rng.randrange(-2, 1 << 40) for _ in range(500)])
+    c = np.array([rng.randrange(1 << 40) for _ in range(500)])
+    combined = _combine(a, b, c)
+    pairs = list(zip(a.tolist(), b.tolist(), c.tolist()))
+    assert len(set(combined.tolist())) == len(set(pairs))
+    assert all((combined[i] == combined[j]) == (pairs[i] == pairs[j]) for i in range(0, 500, 7) for j in range(0, 500, 11))
+
+
+def test_schema_engine_checks_runs_like_rows(tmp_path, monkeypatch):
+    """A repetitive column of a big table (article_id, status, annotator in runs, as stored) is checked
+    once a run of equal values by the schema engine; the failing rows and fields are those a check of
+    every value gives, for faults alone in their run, at the edges of a run, and filling a run."""
+    import pyarrow.compute as pc
+
+    from newscorpus import schemacheck
+    from newscorpus.contract import load_contract
+
+    result = generate(tmp_path / "runs", articles=250, seed=9, shard_rows=100_000)
+    contract = load_contract(result.root)
+    ents = storage.read_table(result.root, "entities", contract)
+    assert ents.num_rows > 4 * schemacheck._DISTINCT_SAMPLE
+    cols = {c: ents[c].to_pylist() for c in ("article_id", "status", "annotator")}
+    cols["article_id"][5000] = "Not An Id"  # alone in the middle of a run
+    first = cols["article_id"].index(cols["article_id"][4700])
+    cols["article_id"][first] = "-bad"  # the first of its run
+    for i in range(len(cols["status"])):
+        if cols["article_id"][i] == cols["article_id"][4800]:
+            cols["status"][i] = "approved"  # a whole run
+    cols["annotator"][4900] = "A"
+    for c, values in cols.items():
+        ents = ents.set_column(ents.schema.get_field_index(c), c, pa.array(values, pa.string()))
+    engine = schemacheck.compile_table("entities", contract.schemas["entities"])
+    by_runs, bad_runs = engine.check(ents)
+    assert schemacheck._runs(pc.cast(ents["status"], pa.string()).combine_chunks()) is not None  # the run path is taken
+    monkeypatch.setattr(schemacheck, "_DISTINCT_SAMPLE", 10 ** 9)  # every value checked on its own
+    by_rows, bad_rows = engine.check(ents)
+    assert sorted((f.check, f.record, f.field) for f in by_runs) == sorted((f.check, f.record, f.field) for f in by_rows)
+    assert (bad_runs == bad_rows).all() and bad_rows.sum() > 4
