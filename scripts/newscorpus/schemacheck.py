@@ -37,13 +37,38 @@ _KEYWORD_CHECK = {
 
 @dataclass
 class Level:
-    """Values at one depth of the schema: `values` (an Arrow array), the top-level row of each value, and the
-    path of each value as a format string plus the list positions that fill it."""
+    """Values at one depth of the schema: `values` (an Arrow array), the path of each value as a format
+    string, and `locate`, which gives for some of the values (their indices) their top-level rows and the
+    list positions that fill the path's []. Rows and positions are only worked out for failing values."""
 
     values: pa.Array
-    rows: np.ndarray
     path: str
-    positions: tuple = ()  # one int array per [] in path
+    locate: object  # (indices: np.ndarray) -> (rows: np.ndarray, positions: tuple of np.ndarray, one per [])
+
+
+def _top(idx: np.ndarray):
+    return idx, ()
+
+
+def _kept(level: Level, mask: np.ndarray):
+    """locate() of the values of `level` kept by `mask`."""
+    kept = []
+
+    def locate(idx):
+        if not kept:
+            kept.append(np.flatnonzero(mask))
+        return level.locate(kept[0][idx])
+    return locate
+
+
+def _items(level: Level, offsets: np.ndarray):
+    """locate() of the flattened items of the lists of `level` (whose offsets are given)."""
+    def locate(idx):
+        at = idx + offsets[0]
+        parent = np.searchsorted(offsets, at, side="right") - 1
+        rows, positions = level.locate(parent)
+        return rows, (*positions, at - offsets[parent])
+    return locate
 
 
 @dataclass
@@ -61,7 +86,7 @@ class CompiledTable:
         for name, node in root_props.items():
             col = data.column(name)
             values = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-            level = Level(values, np.arange(data.num_rows), name)
+            level = Level(values, name, _top)
             for rows, path, check, message in _walk(node, level):
                 bad[rows] = True
                 # only the ids of failing rows are turned into Python objects
@@ -117,18 +142,18 @@ def _ids_at(data: pa.Table, rows: np.ndarray) -> list:
     return data.column("id").take(pa.array(rows, pa.int64())).to_pylist()
 
 
-def _paths(level: Level, mask: np.ndarray) -> list[str]:
-    if not level.positions:
-        return [level.path] * int(mask.sum())
-    cols = [p[mask] for p in level.positions]
+def _paths(level: Level, positions: tuple, n: int) -> list[str]:
+    if not positions:
+        return [level.path] * n
     template = level.path.replace("{", "{{").replace("}", "}}").replace("[]", "[{}]")
-    return [template.format(*vals) for vals in zip(*(c.tolist() for c in cols))]
+    return [template.format(*vals) for vals in zip(*(p.tolist() for p in positions))]
 
 
 def _emit(level: Level, failing, check: str, message: str):
     mask = np.asarray(failing.to_numpy(zero_copy_only=False) if hasattr(failing, "to_numpy") else failing, dtype=bool)
     if mask.any():
-        yield level.rows[mask], _paths(level, mask), check, message
+        rows, positions = level.locate(np.flatnonzero(mask))
+        yield rows, _paths(level, positions, len(rows)), check, message
 
 
 def _walk(node: dict, level: Level):
@@ -137,8 +162,7 @@ def _walk(node: dict, level: Level):
         yield from _emit(level, values.is_null(), "schema-null", "is null, which the schema does not allow")
     if values.null_count:
         keep = values.is_valid()
-        mask = keep.to_numpy(zero_copy_only=False)
-        level = Level(values.filter(keep), level.rows[mask], level.path, tuple(p[mask] for p in level.positions))
+        level = Level(values.filter(keep), level.path, _kept(level, keep.to_numpy(zero_copy_only=False)))
         values = level.values
     if len(values) == 0:
         return
@@ -147,7 +171,7 @@ def _walk(node: dict, level: Level):
     if node.get("type") == "object" or "properties" in node:
         for i, (name, child) in enumerate(node["properties"].items()):
             child_values = values.field(i)
-            yield from _walk(child, Level(child_values, level.rows, f"{level.path}.{name}", level.positions))
+            yield from _walk(child, Level(child_values, f"{level.path}.{name}", level.locate))
     elif node.get("type") == "array":
         lengths = pc.list_value_length(values)
         if "minItems" in node:
@@ -156,11 +180,7 @@ def _walk(node: dict, level: Level):
             yield from _emit(level, pc.greater(lengths, node["maxItems"]), "schema-items", f"has more than {node['maxItems']} item(s)")
         flat = values.flatten()
         if len(flat):
-            parents = pc.list_parent_indices(values).to_numpy()
-            offsets = values.offsets.to_numpy()
-            pos = (np.arange(len(flat)) + offsets[0]) - offsets[parents]
-            child_level = Level(flat, level.rows[parents], f"{level.path}[]", (*(p[parents] for p in level.positions), pos))
-            yield from _walk(node["items"], child_level)
+            yield from _walk(node["items"], Level(flat, f"{level.path}[]", _items(level, values.offsets.to_numpy())))
 
 
 _DISTINCT_SAMPLE = 1024  # values looked at to tell a repetitive string column (article_id, status, ...)
