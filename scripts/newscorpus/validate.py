@@ -781,6 +781,15 @@ def _utf8(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return buf, off
 
 
+def _windows(buf: np.ndarray) -> np.ndarray:
+    """Every 16-byte window of `buf` (zero-padded at the end), as the rows of a strided view."""
+    return np.lib.stride_tricks.sliding_window_view(np.concatenate([buf, np.zeros(16, np.uint8)]), 16)
+
+
+# for a length 0..16, the mask of its first bytes in two little-endian 64-bit words
+_LENGTH_MASK = np.array([[(1 << (8 * min(8, max(0, n - w))) ) - 1 for w in (0, 8)] for n in range(17)], dtype="<u8")
+
+
 class _Texts:
     """The article texts as UTF-8 bytes with, for every code point, its byte position: spans (code-point
     offsets) are compared byte for byte without decoding any text in Python."""
@@ -807,9 +816,9 @@ class _Texts:
         ln = (be - bs).astype("<i4")
         views = np.zeros((n, 16), np.uint8)
         views[:, :4] = ln.view(np.uint8).reshape(n, 4)
-        if self._windows is None:  # every 12-byte window of the texts, as rows of a strided view
-            self._windows = np.lib.stride_tricks.sliding_window_view(np.concatenate([self.buf, np.zeros(12, np.uint8)]), 12)
-        inline = self._windows[bs]
+        if self._windows is None:
+            self._windows = _windows(self.buf)
+        inline = self._windows[bs, :12]
         inline *= np.arange(12, dtype=np.int32)[None, :] < ln[:, None]
         views[:, 4:] = inline
         long = ln > 12
@@ -817,6 +826,24 @@ class _Texts:
         views[long, 12:] = bs[long].astype("<i4").view(np.uint8).reshape(-1, 4)
         data = self.text.buffers()[2] or pa.py_buffer(b"")
         return pc.cast(pa.Array.from_buffers(pa.string_view(), n, [None, pa.py_buffer(views), data]), pa.string())
+
+    def differ(self, bs: np.ndarray, be: np.ndarray, other: pa.Array, rows: np.ndarray) -> np.ndarray:
+        """Where the texts' bytes [bs, be) differ from other[rows] (strings of as many bytes). Up to 16
+        bytes, compared as two 64-bit words masked to the length; longer, as strings."""
+        ln = be - bs
+        out = np.zeros(len(bs), dtype=bool)
+        short = np.flatnonzero(ln <= 16)
+        if len(short):
+            if self._windows is None:
+                self._windows = _windows(self.buf)
+            obuf, ooff = _utf8(other)
+            mine = self._windows[bs[short]].view("<u8")
+            theirs = _windows(obuf)[ooff[rows[short]]].view("<u8")
+            out[short] = ((mine ^ theirs) & _LENGTH_MASK[ln[short]]).any(axis=1)
+        long = np.flatnonzero(ln > 16)
+        if len(long):
+            out[long] = _np(pc.not_equal(self.substrings(bs[long], be[long]), other.take(pa.array(rows[long]))))
+        return out
 
     def slice(self, a: int, start: int, end: int) -> str:
         return self.buf[self.byte_at(a, start): self.byte_at(a, end)].tobytes().decode("utf-8")
@@ -855,8 +882,7 @@ def _check_spans(table, view, idcol, art_idx, texts: _Texts):
         differ = (be - bs) != np.diff(soff)[cand]
         same = np.flatnonzero(~differ)
         if len(same):
-            rows = pa.array(cand[same])
-            differ[same] = _np(pc.not_equal(texts.substrings(bs[same], be[same]), text.take(rows)))
+            differ[same] = texts.differ(bs[same], be[same], text, cand[same])
         mismatch[cand[differ]] = True
     sel = np.flatnonzero(mismatch)
     for i, rid, path, txt in zip(sel.tolist(), _at(view[idcol], sel), _at(view["path"], sel), _at(text, sel)):
