@@ -228,7 +228,7 @@ def _scalar_checks(node: dict, level: Level):
         runs = _runs(values) if _few_runs(values.slice(0, _DISTINCT_SAMPLE)) else None
         if runs is not None:
             values, lookup = runs
-        elif "pattern" in node or "minLength" in node or "maxLength" in node:  # (an enum test is as cheap as a hash)
+        elif "pattern" in node:  # (an enum or a length test costs less than a hash)
             encoded = pc.dictionary_encode(values)
             values, lookup = encoded.dictionary, encoded.indices
 

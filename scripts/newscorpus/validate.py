@@ -182,6 +182,17 @@ def _codes(values) -> np.ndarray:
     return _np(pc.dictionary_encode(values, null_encoding="encode").indices).astype(np.int64)
 
 
+def _shared(key: np.ndarray) -> np.ndarray:
+    """The positions whose key occurs more than once (by a sort of the keys: numpy sorts integers fast)."""
+    if len(key) < 2:
+        return np.zeros(0, np.int64)
+    s = np.sort(key)
+    again = s[1:] == s[:-1]
+    if not again.any():
+        return np.zeros(0, np.int64)
+    return np.flatnonzero(np.isin(key, np.unique(s[1:][again])))
+
+
 def _combine(*codes: np.ndarray) -> np.ndarray:
     """One int64 code for every tuple of codes (equal tuples, equal codes)."""
     out = codes[0]
@@ -507,8 +518,7 @@ class Corpus:
         if self._spans_grouped is None:
             m = self.mentions
             key = _combine(self._scope("mentions"), _np(m["start"]).astype(np.int64), _np(m["end"]).astype(np.int64))
-            idx = _np(pc.dictionary_encode(pa.array(key)).indices)
-            shared = np.flatnonzero(np.bincount(idx)[idx] > 1)
+            shared = _shared(key)
             rows = pa.table({"key": key[shared], "entity": _codes(_col(m, "entity_id").take(pa.array(shared))), "row": shared})
             self._spans_grouped = (rows, rows.group_by(["key"]).aggregate([("entity", "count_distinct"), ("entity", "count")]))
         return self._spans_grouped
@@ -709,8 +719,7 @@ def _groups_of(view: pa.Table, keys: list, col: str, also=(), distinct: bool = F
             c = view[k]
             plain = pa.types.is_integer(c.type) and c.null_count == 0
             codes.append(_np(c).astype(np.int64) if plain else _codes(c))
-        idx = _np(pc.dictionary_encode(pa.array(_combine(*codes))).indices)
-        shared = np.flatnonzero(np.bincount(idx)[idx] > 1)
+        shared = _shared(_combine(*codes))
         if len(shared) < view.num_rows:
             view = view.take(pa.array(shared))
     g = view.group_by(keys).aggregate([(col, agg)])
