@@ -206,6 +206,8 @@ def run(articles: int, workdir: Path | None = None, sample: int = 2000, seed: in
 
     from .synth import generate
 
+    if workdir is not None:
+        Path(workdir).mkdir(parents=True, exist_ok=True)
     base = Path(tempfile.mkdtemp(prefix="newscorpus-bench-", dir=workdir))
     try:
         root = base / "corpus"

@@ -1116,7 +1116,7 @@ def _split(tables: dict, parts: int, stride: int, share: tuple = (0, 1)):
     if stride == 1 and all(_is_sorted(k) for k in keys.values()) and len(keys["articles"]):
         arts = keys["articles"]
         cuts = [arts[i * len(arts) // parts] for i in range(1, parts)]
-        bounds = {t: [0, *(int(pc.sum(pc.less(k, c)).as_py() or 0) for c in cuts), len(k)] for t, k in keys.items()}
+        bounds = {t: [0, *(_count_less(k, c) for c in cuts), len(k)] for t, k in keys.items()}
         ordered = tables
     else:
         ordered, bounds = {}, {}
@@ -1126,6 +1126,18 @@ def _split(tables: dict, parts: int, stride: int, share: tuple = (0, 1)):
             bounds[t] = np.concatenate([[0], np.cumsum(np.bincount(of, minlength=parts))]).tolist()
     for p in range(share[0], parts, share[1]):
         yield {t: d.slice(bounds[t][p], bounds[t][p + 1] - bounds[t][p]) for t, d in ordered.items()}
+
+
+def _count_less(keys: pa.Array, value) -> int:
+    """The number of (sorted) keys less than `value`: a binary search."""
+    lo, hi = 0, len(keys)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if keys[mid].as_py() < value.as_py():
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 def _is_sorted(keys: pa.Array) -> bool:
@@ -1254,11 +1266,11 @@ def _finding_keys(findings: list, tables: dict) -> list:
 
 
 def _digests(arts: pa.Table) -> pa.Table:
-    """One small row per clean article: the MD5 of its normalised text, its id and split."""
+    """One small row per clean article: a digest (BLAKE2b, 16 bytes) of its normalised text, its id and split."""
     norm = normalized_text(_col(arts, "text")) if arts.num_rows else pa.array([], pa.string())
     buf, off = _utf8(norm) if len(norm) else (np.zeros(0, np.uint8), np.zeros(1, np.int64))
     mv = memoryview(buf)
-    digests = [hashlib.md5(mv[off[i]:off[i + 1]]).digest() for i in range(len(norm))]
+    digests = [hashlib.blake2b(mv[off[i]:off[i + 1]], digest_size=16).digest() for i in range(len(norm))]
     return pa.table({"norm": pa.array(digests, pa.binary()), "id": _col(arts, "id") if arts.num_rows else pa.array([], pa.string()),
                      "split": _col(arts, "split") if arts.num_rows else pa.array([], pa.string())})
 
