@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from .contract import _allows_null, _non_null
 from .findings import Finding
+from .storage import one_array
 
 # keywords with no run-time meaning here, or guaranteed by the Arrow schema
 _STRUCTURAL = {"type", "properties", "required", "additionalProperties", "items", "anyOf",
@@ -85,7 +86,7 @@ class CompiledTable:
         root_props = self.schema["properties"]
         for name, node in root_props.items():
             col = data.column(name)
-            values = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+            values = one_array(col)
             level = Level(values, name, _top)
             for rows, path, check, message in _walk(node, level):
                 bad[rows] = True

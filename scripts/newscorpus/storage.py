@@ -52,6 +52,16 @@ def table_files(root: Path, table: str) -> list[Path]:
     return [single] if single.is_file() else shards
 
 
+def one_array(values):
+    """An Arrow array for a column: its only chunk as it is (ChunkedArray.combine_chunks copies even one
+    chunk), the chunks concatenated if there are several."""
+    if isinstance(values, pa.ChunkedArray):
+        if values.num_chunks == 1:
+            return values.chunk(0)
+        return values.combine_chunks()
+    return values
+
+
 def read_file(path: Path, schema: pa.Schema | None = None) -> pa.Table:
     """One Parquet file; StorageError (naming the file) if it is unreadable or not of `schema`."""
     try:

@@ -118,22 +118,19 @@ def check_level1(contract: Contract, tables: dict, local: bool = False) -> tuple
 
 
 def _np(arr) -> np.ndarray:
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    return arr.to_numpy(zero_copy_only=False)
+    return storage.one_array(arr).to_numpy(zero_copy_only=False)
 
 
 def _col(table: pa.Table, name: str) -> pa.Array:
     col = table.column(name)
-    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    return storage.one_array(col)
 
 
 def _at(values, rows: np.ndarray) -> list:
     """values[rows] as Python objects: only the rows a finding is about are ever converted."""
     if len(rows) == 0:
         return []
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = storage.one_array(values)
     return values.take(pa.array(rows, pa.int64())).to_pylist()
 
 
@@ -161,8 +158,7 @@ def _codes(values) -> np.ndarray:
     equal codes, for group-bys and comparisons on integers instead of strings. A sorted column (ids,
     article_id of stored tables) is coded by counting its runs, with no hashing; a column with long runs
     (status, annotator) by hashing one value a run; anything else by hashing every value."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = storage.one_array(values)
     n = len(values)
     if n == 0:
         return np.zeros(0, np.int64)
@@ -213,7 +209,7 @@ class Corpus:
         self.contract = contract
         self.local = local  # a partition of the corpus: leave the corpus-wide checks to the caller
         self.t = tables
-        self.mentions = flat_mentions(tables["entities"])
+        self.mentions = flat_mentions(tables["entities"], _ENTITY_FIELDS[:1])  # the checks need no other field of the entity
         self.arguments = flat_arguments(tables["events"])
         # ids of rows that failed level 1: references to them are not reported again as unresolved
         excluded = excluded or {}
@@ -349,7 +345,7 @@ class Corpus:
         cache = self._article_rows
         if table not in cache:
             if table == "mentions":
-                lists = self.t["entities"]["mentions"].combine_chunks()
+                lists = storage.one_array(self.t["entities"]["mentions"])
                 cache[table] = pc.take(self._article_index("entities"), pc.list_parent_indices(lists))
             else:
                 cache[table] = pc.index_in(self.t[table]["article_id"], value_set=_col(self.t["articles"], "id"))
@@ -366,7 +362,7 @@ class Corpus:
         # event arguments and claimers point at entities and mentions
         claims = self.t["claims"]
         claimers = self._claimers()
-        cl = claimers["claimer"].combine_chunks() if claimers.num_rows else None
+        cl = storage.one_array(claimers["claimer"]) if claimers.num_rows else None
         refs = [("events", self.arguments, "entity_id", "mention_id")]
         if cl is not None:
             refs.append(("claims", pa.table({
@@ -393,7 +389,7 @@ class Corpus:
         # claims point at events
         if claims.num_rows:
             ev = claims.select(["id", "article_id", "status", "annotator", "event_ids"])
-            flat = ev["event_ids"].combine_chunks()
+            flat = storage.one_array(ev["event_ids"])
             if len(flat.flatten()):
                 parents = _np(pc.list_parent_indices(flat))
                 offsets = _np(flat.offsets)
@@ -416,7 +412,7 @@ class Corpus:
         ("claims"), null where unresolved: one lookup each, shared by references(), roles() and claims()."""
         if self._refs is None:
             args, claimers = self.arguments, self._claimers()
-            cl = claimers["claimer"].combine_chunks() if claimers.num_rows else None
+            cl = storage.one_array(claimers["claimer"]) if claimers.num_rows else None
             n = args.num_rows
             out = []
             for name, target, tcol in (("entity_id", self.t["entities"], "id"), ("mention_id", self.mentions, "mention_id")):
@@ -462,7 +458,7 @@ class Corpus:
                 data, art = data.filter(valid), pc.filter(art, valid)
             if data.num_rows == 0:
                 continue
-            s = data[col].combine_chunks()
+            s = storage.one_array(data[col])
             views.append((table, pa.table({"entity_id": data["id"], "article_id": data["article_id"],
                                            "start": s.field("start"), "end": s.field("end"), "text": s.field("text"),
                                            "path": _repeat(col, data.num_rows)}), "entity_id", art))
@@ -503,7 +499,7 @@ class Corpus:
         another. The mentions' come from their entities'."""
         if table not in self._scopes:
             if table == "mentions":
-                lists = self.t["entities"]["mentions"].combine_chunks()
+                lists = storage.one_array(self.t["entities"]["mentions"])
                 self._scopes[table] = self._scope("entities")[_np(pc.list_parent_indices(lists))]
             else:
                 data = self.t[table]
@@ -588,12 +584,12 @@ class Corpus:
         views = []
         ev = self.t["events"]
         if ev.num_rows:
-            trig = ev["trigger"].combine_chunks()
+            trig = storage.one_array(ev["trigger"])
             views.append(("events", "trigger", pa.table({"id": ev["id"], "scope": self._scope("events"), "type": _codes(ev["type"]),
                                                          "start": trig.field("start"), "end": trig.field("end"), "k": ev["type"]})))
         cl = self.t["claims"]
         if cl.num_rows:
-            sp = cl["span"].combine_chunks()
+            sp = storage.one_array(cl["span"])
             views.append(("claims", "span", pa.table({"id": cl["id"], "scope": self._scope("claims"), "type": np.zeros(cl.num_rows, np.int64),
                                                       "start": sp.field("start"), "end": sp.field("end")})))
         for table, field_name, view in views:
@@ -625,7 +621,7 @@ class Corpus:
             yield from same_texts(pa.table({"norm": normalized_text(arts["text"]), "id": arts["id"], "split": arts["split"]}))
         gold_articles = [pc.filter(self.t[t]["article_id"], pc.equal(self.t[t]["status"], "gold")) for t in ANNOTATION_TABLES if self.t[t].num_rows]
         annotated = pa.chunked_array([c for ch in gold_articles for c in ch.chunks], pa.string()) if gold_articles else pa.chunked_array([], pa.string())
-        lonely = arts.filter(pc.invert(pc.is_in(arts["id"], value_set=annotated.combine_chunks())))
+        lonely = arts.filter(pc.invert(pc.is_in(arts["id"], value_set=storage.one_array(annotated))))
         for aid in lonely["id"].to_pylist():
             yield Finding("article-unannotated", "articles", aid, None, "has no gold annotation yet")
         unknown = arts.filter(pc.equal(arts["license"], "unknown"))
@@ -648,8 +644,7 @@ def normalized_text(text) -> pa.Array:
     ten times faster than a regular expression: ASCII bytes by a table, and the few multi-byte sequences
     decoded, their distinct code points looked up in Python."""
     low = pc.utf8_lower(text)
-    if isinstance(low, pa.ChunkedArray):
-        low = low.combine_chunks()
+    low = storage.one_array(low)
     if low.offset:  # the result below reuses the validity bitmap, so it must start at bit 0
         low = pa.concat_arrays([low])
     buf, off = _utf8(low)
@@ -701,7 +696,7 @@ def wikidata_conflicts(view: pa.Table):
     bad = g.filter(pc.greater(g["type_count_distinct"], 1))["wikidata"]
     if len(bad) == 0:
         return
-    rows = view.filter(pc.is_in(view["wikidata"], value_set=bad.combine_chunks()))
+    rows = view.filter(pc.is_in(view["wikidata"], value_set=storage.one_array(bad)))
     g = rows.group_by(["wikidata"]).aggregate([("type", "list"), ("id", "list")])
     for row in g.to_pylist():
         pairs = sorted(zip(row["id_list"], row["type_list"]))
@@ -736,25 +731,28 @@ def _failed_ids(data, col):
 def _failed_mention_ids(entities):
     if entities is None or entities.num_rows == 0:
         return None
-    lists = entities["mentions"].combine_chunks()
+    lists = storage.one_array(entities["mentions"])
     flat = lists.flatten()
     return flat.field("id") if len(flat) else None
 
 
-def flat_mentions(entities: pa.Table) -> pa.Table:
+_ENTITY_FIELDS = (("id", "entity_id"), ("article_id", "article_id"), ("type", "entity_type"), ("status", "status"), ("annotator", "annotator"))
+
+
+def flat_mentions(entities: pa.Table, entity_fields=_ENTITY_FIELDS) -> pa.Table:
     """One row a mention: mention_id, start, end, text, kind, and its entity's id, article, type, status,
-    annotator, and its path in the entity record (mentions[i])."""
-    names = ["mention_id", "start", "end", "text", "kind", "entity_id", "article_id", "entity_type", "status", "annotator", "path"]
+    annotator (or those of `entity_fields` only), and its path in the entity record (mentions[i])."""
+    names = ["mention_id", "start", "end", "text", "kind", *(dst for _, dst in entity_fields), "path"]
     if entities.num_rows == 0:
         return pa.table({n: pa.array([], pa.int32() if n in ("start", "end") else pa.string()) for n in names})
-    lists = entities["mentions"].combine_chunks()
+    lists = storage.one_array(entities["mentions"])
     flat = lists.flatten()
     parents = pc.list_parent_indices(lists)
     offsets = _np(lists.offsets)
     pos = np.arange(len(flat)) + offsets[0] - offsets[_np(parents)]
     cols = {"mention_id": flat.field("id"), "start": flat.field("start"), "end": flat.field("end"), "text": flat.field("text"),
             "kind": flat.field("kind")}
-    for src, dst in (("id", "entity_id"), ("article_id", "article_id"), ("type", "entity_type"), ("status", "status"), ("annotator", "annotator")):
+    for src, dst in entity_fields:
         cols[dst] = pc.take(_col(entities, src), parents)
     cols["path"] = _paths("mentions[", pos)
     return pa.table(cols)
@@ -763,7 +761,7 @@ def flat_mentions(entities: pa.Table) -> pa.Table:
 def flat_arguments(events: pa.Table) -> pa.Table:
     """One row an event argument, with its event's id, type, article, status and annotator."""
     names = ["id", "event_type", "article_id", "status", "annotator", "role", "entity_id", "mention_id", "path"]
-    lists = events["arguments"].combine_chunks() if events.num_rows else None
+    lists = storage.one_array(events["arguments"]) if events.num_rows else None
     if lists is None or len(lists.flatten()) == 0:
         return pa.table({n: pa.array([], pa.string()) for n in names})
     flat = lists.flatten()
@@ -779,8 +777,7 @@ def flat_arguments(events: pa.Table) -> pa.Table:
 
 def _utf8(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """The UTF-8 bytes of a string array and the byte offset of each value (len + 1), zero-copy."""
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+    arr = storage.one_array(arr)
     if pa.types.is_large_string(arr.type):
         off = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
     else:
@@ -1316,13 +1313,13 @@ def _edges(tables: dict) -> list:
 
     def check(values, keys):
         if isinstance(values, pa.ChunkedArray):
-            values = values.combine_chunks()
+            values = storage.one_array(values)
         sel = np.flatnonzero(_prefix_differs(values, keys))
         if len(sel):
             out.extend(zip(_at(keys, sel), _prefix(_at(values, sel))))
 
     def nested(keys, lists, fields):
-        lists = lists.combine_chunks() if isinstance(lists, pa.ChunkedArray) else lists
+        lists = storage.one_array(lists)
         flat = lists.flatten()
         if len(flat) == 0:
             return
@@ -1392,7 +1389,7 @@ def _wikidata_conflicts(tmp: Path, pairs: pa.Table) -> list:
         return []
     pairs = pairs.group_by(["wikidata", "type"]).aggregate([])
     g = pairs.group_by(["wikidata"]).aggregate([("type", "count")])
-    bad = g.filter(pc.greater(g["type_count"], 1))["wikidata"].combine_chunks()
+    bad = storage.one_array(g.filter(pc.greater(g["type_count"], 1))["wikidata"])
     if len(bad) == 0:
         return []
     rows = [pq.read_table(path, filters=pc.is_in(pc.field("wikidata"), value_set=bad)) for path in sorted(tmp.glob("wikidata-*.parquet"))]
