@@ -163,10 +163,10 @@ def _engine(root: str, table: str):
 
 
 def _schema_file(root: str, table: str, path: str) -> tuple[int, int]:
-    from .storage import read_file
+    from .validate import _read_rows
 
     schema, engine = _engine(root, table)
-    data = read_file(Path(path), schema)
+    data = pa.concat_tables(list(_read_rows(Path(path), schema, dictionary=True)))  # read as the validator reads
     findings, _ = engine.check(data)
     return data.num_rows, len(findings)
 

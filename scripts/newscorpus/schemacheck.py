@@ -221,7 +221,9 @@ def _runs(values: pa.Array):
 def _scalar_checks(node: dict, level: Level):
     values = level.values
     lookup = None
-    if ("pattern" in node or "minLength" in node or "maxLength" in node or "enum" in node or "const" in node) and \
+    if pa.types.is_dictionary(values.type):  # (read so by the validator) each distinct value checked once
+        values, lookup = values.dictionary, values.indices
+    elif ("pattern" in node or "minLength" in node or "maxLength" in node or "enum" in node or "const" in node) and \
             pa.types.is_string(values.type) and len(values) > 4 * _DISTINCT_SAMPLE and \
             len(pc.unique(values.slice(0, _DISTINCT_SAMPLE))) <= _DISTINCT_SAMPLE // 4:
         # a repetitive column: check each run of equal values (article_id, status, annotator of stored

@@ -74,8 +74,10 @@ def read_file(path: Path, schema: pa.Schema | None = None) -> pa.Table:
     return table
 
 
-def conform(table: pa.Table, schema: pa.Schema, where: str) -> pa.Table:
-    """`table` with exactly the columns and types of `schema`, or StorageError saying what differs."""
+def conform(table: pa.Table, schema: pa.Schema, where: str, dictionary: bool = False) -> pa.Table:
+    """`table` with exactly the columns and types of `schema`, or StorageError saying what differs. With
+    dictionary=True, a column read as a dictionary of the type the schema wants is kept so (the validator
+    reads some columns so, to check each distinct value once)."""
     names = table.schema.names
     missing = [n for n in schema.names if n not in names]
     extra = [n for n in names if n not in schema.names]
@@ -84,13 +86,17 @@ def conform(table: pa.Table, schema: pa.Schema, where: str) -> pa.Table:
             [f"unexpected column(s) {', '.join(extra)}"] if extra else []
         )
         raise StorageError(f"{where}: {'; '.join(parts)}")
-    for field in schema:
+    target = relaxed(schema)
+    for i, field in enumerate(schema):
         have = table.schema.field(field.name).type
+        if dictionary and pa.types.is_dictionary(have) and have.value_type.equals(field.type):
+            target = target.set(i, pa.field(field.name, have, nullable=True))
+            continue
         if not have.equals(field.type, check_metadata=False) and not _same_shape(have, field.type):
             raise StorageError(f"{where}: column {field.name} is {have}, the schema wants {field.type}")
     table = table.select(schema.names)
     try:
-        return table.cast(relaxed(schema))
+        return table.cast(target)
     except (pa.ArrowException, ValueError) as exc:
         raise StorageError(f"{where}: cannot read as the schema wants: {str(exc).splitlines()[0]}") from None
 

@@ -1092,7 +1092,7 @@ def _load_unit(contract: Contract, tmp: Path, unit) -> dict:
     out = {}
     for table in TABLES:
         schema = contract.arrow_schema(table)
-        parts = [data for path in where.files[table] for data in _read_rows(path, schema)]
+        parts = [data for path in where.files[table] for data in _read_rows(path, schema, dictionary=True)]
         out[table] = pa.concat_tables(parts) if parts else schema.empty_table()
     return out
 
@@ -1191,17 +1191,25 @@ def _spill_path(tmp: Path, table: str, p: int) -> Path:
     return tmp / f"{table}-{p:05d}.parquet"
 
 
-def _read_rows(path: Path, schema: pa.Schema):
-    """A table file in pieces of bounded size (a row group at a time for a big single file)."""
+# Top-level string columns that only the JSON Schema (level 1) looks at, all of them few distinct values:
+# read as dictionaries, they are neither decoded into strings nor checked more than once a distinct value.
+L1_ONLY_COLUMNS = ("name", "origin", "source_ref", "updated_at", "realis", "polarity", "time", "stance", "topic",
+                   "language", "original_language", "translation", "publisher", "author", "published")
+
+
+def _read_rows(path: Path, schema: pa.Schema, dictionary: bool = False):
+    """A table file in pieces of bounded size (a row group at a time for a big single file); with
+    dictionary=True, the L1_ONLY_COLUMNS it has are read as dictionaries."""
     pf = None
     try:
-        pf = pq.ParquetFile(path, page_checksum_verification=True)
+        as_dictionary = [f.name for f in schema if f.name in L1_ONLY_COLUMNS and pa.types.is_string(f.type)] if dictionary else None
+        pf = pq.ParquetFile(path, page_checksum_verification=True, read_dictionary=as_dictionary)
         check_data_version(pf.schema_arrow.metadata, (schema.metadata or {}).get(SCHEMA_VERSION_KEY, b"").decode(), str(path))
         if pf.metadata.num_rows <= 1_000_000 or pf.num_row_groups == 1:
-            yield storage.conform(pf.read(), schema, str(path))
+            yield storage.conform(pf.read(), schema, str(path), dictionary)
             return
         for i in range(pf.num_row_groups):
-            yield storage.conform(pf.read_row_group(i), schema, str(path))
+            yield storage.conform(pf.read_row_group(i), schema, str(path), dictionary)
     except (OSError, pa.ArrowException) as exc:
         raise StorageError(f"{path}: unreadable Parquet: {str(exc).splitlines()[0]}") from None
 
