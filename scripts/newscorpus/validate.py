@@ -1311,8 +1311,27 @@ def _prefix_differs(values: pa.Array, keys: pa.Array) -> np.ndarray:
 
 
 def _split_differs(values: pa.Array, keys: pa.Array) -> np.ndarray:
-    head = pc.list_element(pc.split_pattern(values, "/", max_splits=1), 0)
-    return _np(pc.fill_null(pc.not_equal(head, keys), False))
+    """_prefix_differs for every value: the byte position of the first "/" found, and the bytes before it
+    compared with the key as two masked 64-bit words (keys of up to 16 bytes), else as split strings."""
+    values, keys = storage.one_array(values), storage.one_array(keys)
+    vbuf, voff = _utf8(values)
+    kbuf, koff = _utf8(keys)
+    klen = np.diff(koff)
+    slash = _np(pc.fill_null(pc.find_substring(values, "/"), -1)).astype(np.int64)
+    head = np.where(slash < 0, np.diff(voff), slash)
+    valid = _np(values.is_valid())
+    out = valid & (head != klen)
+    same = np.flatnonzero(valid & (head == klen))
+    short, long = same[klen[same] <= 16], same[klen[same] > 16]
+    if len(short):
+        mine = _windows(vbuf)[voff[short]].view("<u8")
+        theirs = _windows(kbuf)[koff[short]].view("<u8")
+        out[short] = ((mine ^ theirs) & _LENGTH_MASK[klen[short]]).any(axis=1)
+    if len(long):
+        rows = pa.array(long)
+        split = pc.list_element(pc.split_pattern(values.take(rows), "/", max_splits=1), 0)
+        out[long] = _np(pc.fill_null(pc.not_equal(split, keys.take(rows)), False))
+    return out
 
 
 def _edges(tables: dict) -> list:

@@ -150,30 +150,41 @@ def test_normalized_text_matches_the_regular_expression():
         assert got.to_pylist() == pc.replace_substring_regex(pc.utf8_lower(arr), r"[^\p{L}\p{N}]+", "").to_pylist()
 
 
-def test_prefix_test_by_stretches_matches_splitting():
-    """_edges tests ids against their row's article by the first and last id of each sorted stretch of one
-    article; it gives what splitting every id gives, where ids sort between "a" and "a/..." without being
-    of article a ("a-1", "a.b"), are null, have no "/", or where the key holds a "/" or is empty."""
+def test_prefix_test_matches_splitting():
+    """_edges tests ids against their row's article: by the first and last id of each sorted stretch of one
+    article (_prefix_differs), else id by id on bytes (_split_differs). Both give what splitting in Python
+    gives, where ids sort between "a" and "a/..." without being of article a ("a-1", "a.b"), are null, have
+    no "/", where the key holds a "/", is empty, is longer than 16 bytes or is not ASCII."""
     import random
 
     import numpy as np
 
     from newscorpus.validate import _prefix_differs, _split_differs
 
+    def expected(values, keys):
+        return [v is not None and v.split("/", 1)[0] != k for v, k in zip(values, keys)]
+
     rng = random.Random(3)
     keys, values = [], []
-    for art in sorted({f"a{rng.randrange(50)}" for _ in range(400)}):
+    arts = sorted({rng.choice(["a", "kz-csto-unrest-2022-01", "é-x", "b"]) + str(rng.randrange(50)) for _ in range(400)})
+    for art in arts:
         # sorted within the article, as stored ids are, so that the stretches are long
-        odd = [art, f"{art}-1", f"{art}.b/E1", f"{art}/", f"b/E1", None, "/E1"]
-        stretch = [f"{art}/E{rng.randrange(30)}" for _ in range(rng.randrange(20, 40))] + [rng.choice(odd) for _ in range(rng.randrange(3))]
+        twin_last = art[:-1] + chr(ord(art[-1]) ^ 1)  # as long as the key, one byte off, at its end or start
+        twin_first = chr(ord(art[0]) ^ 1) + art[1:]
+        odd = [art, f"{art}-1", f"{art}.b/E1", f"{art}/", "b/E1", None, "/E1", f"{art[:-1]}/E1", f"{art}x/E1",
+               f"{twin_last}/E1", f"{twin_first}/E1", twin_last]
+        stretch = [f"{art}/E{rng.randrange(30)}" for _ in range(rng.randrange(20, 40))] + [rng.choice(odd) for _ in range(rng.randrange(4))]
         values += sorted(stretch, key=lambda v: (v is not None, v or ""))
         keys += [art] * len(stretch)
     keys[5:9] = ["a/1"] * 4
     keys[40:45] = [""] * 5
-    for arr_keys, arr_values in ((pa.array(keys), pa.array(values)), (pa.array(["x"] * 3), pa.array(["x/1", "x-1", "x/2"]))):
-        got = _prefix_differs(arr_values, arr_keys)
-        assert np.array_equal(got, _split_differs(arr_values, arr_keys))
-    assert _split_differs(pa.array(values), pa.array(keys)).sum() > 10
+    shuffled = list(range(len(keys)))
+    rng.shuffle(shuffled)
+    for k, v in ((keys, values), (["x"] * 3, ["x/1", "x-1", "x/2"]), ([keys[i] for i in shuffled], [values[i] for i in shuffled])):
+        want = expected(v, k)
+        assert _prefix_differs(pa.array(v, pa.string()), pa.array(k)).tolist() == want
+        assert _split_differs(pa.array(["pad"] + v, pa.string()).slice(1), pa.array(["pad"] + k).slice(1)).tolist() == want
+    assert sum(expected(values, keys)) > 10 and any(len(k.encode()) > 16 for k in keys)
     sorted_keys = sorted(f"a{i:03d}" for i in range(100) for _ in range(10))
     ids = pa.array([f"{k}/E{j}" for j, k in enumerate(sorted_keys)])
     assert not _prefix_differs(ids, pa.array(sorted_keys)).any()
