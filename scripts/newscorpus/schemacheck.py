@@ -192,16 +192,24 @@ def _few_runs(values: pa.Array) -> bool:
     return n > 1 and values.null_count == 0 and (pc.sum(pc.not_equal(values.slice(1), values.slice(0, n - 1))).as_py() + 1) * 4 <= n
 
 
-def _char_lengths(values: pa.Array) -> pa.Array:
-    """The length in characters of every string: its length in bytes where every byte is ASCII."""
+def _char_lengths(values: pa.Array, low: int | None, high: int | None) -> pa.Array:
+    """Lengths of the strings, in characters where that decides `low <= length <= high`, else in bytes:
+    a string of n bytes has n/4 to n characters, so only those whose bytes leave it open are counted in
+    characters (the others would pass or fail either way)."""
     data = values.buffers()[2]
+    off = np.frombuffer(values.buffers()[1], dtype=np.int64 if pa.types.is_large_string(values.type) else np.int32)
     if data is None or not len(values):
         return pc.utf8_length(values)
-    off = np.frombuffer(values.buffers()[1], dtype=np.int64 if pa.types.is_large_string(values.type) else np.int32)
-    lo, hi = int(off[values.offset]), int(off[values.offset + len(values)])
-    if hi > lo and np.frombuffer(data, np.uint8)[lo:hi].max() >= 0x80:
-        return pc.utf8_length(values)
-    return pc.binary_length(values)
+    nbytes = np.diff(off[values.offset: values.offset + len(values) + 1]).astype(np.int64)
+    open_ = np.zeros(len(nbytes), dtype=bool)
+    if low:
+        open_ |= (nbytes >= low) & (nbytes < 4 * low - 3)
+    if high is not None:
+        open_ |= nbytes > high
+    rows = np.flatnonzero(open_)
+    if len(rows):
+        nbytes[rows] = pc.utf8_length(values.take(pa.array(rows))).to_numpy(zero_copy_only=False)
+    return pa.array(nbytes, mask=~values.is_valid().to_numpy(zero_copy_only=False) if values.null_count else None)
 
 
 def _runs(values: pa.Array):
@@ -251,7 +259,7 @@ def _scalar_checks(node: dict, level: Level):
     if "pattern" in node:
         yield from emit(pc.invert(pc.match_substring_regex(values, node["pattern"])), "schema-pattern", f"does not match {node['pattern']}")
     if "minLength" in node or "maxLength" in node:
-        length = _char_lengths(values)
+        length = _char_lengths(values, node.get("minLength"), node.get("maxLength"))
         if "minLength" in node:
             yield from emit(pc.less(length, node["minLength"]), "schema-length", f"is shorter than {node['minLength']} character(s)")
         if "maxLength" in node:

@@ -809,7 +809,7 @@ class _Texts:
         np.not_equal(self.buf[self.lo:hi] & 0xC0, 0x80, out=lead[:-1])
         lead[-1] = True
         self.cp_pos = np.flatnonzero(lead)  # byte position (from lo) of each code point, and the end
-        self.length = _np(pc.utf8_length(text)).astype(np.int64)
+        self.length = np.diff(np.searchsorted(self.cp_pos, self.off - self.lo))  # code points of each text
         self.cp_off = np.concatenate([[0], np.cumsum(self.length)])
 
     def byte_at(self, a: np.ndarray, cp: np.ndarray) -> np.ndarray:
@@ -877,15 +877,15 @@ def _check_spans(table, view, idcol, art_idx, texts: _Texts):
     sel = np.flatnonzero(oob)
     for rid, path, e, n in zip(_at(view[idcol], sel), _at(view["path"], sel), end[sel].tolist(), art_len[a[sel]].tolist()):
         yield Finding("span-out-of-bounds", table, rid, path, f"end {e} is past the end of the article text ({n} characters)")
-    slen = _np(pc.utf8_length(text)).astype(np.int64)
-    _, soff = _utf8(text)
+    sbuf, soff = _utf8(text)
+    blen = np.diff(soff)  # the span texts' lengths in bytes: equal texts have equal bytes, so no need of characters
     ok = known & ~reversed_ & ~oob
-    mismatch = ok & (slen != end - start)
-    cand = np.flatnonzero(ok & ~mismatch & (slen > 0))
+    mismatch = np.zeros(len(blen), dtype=bool)
+    cand = np.flatnonzero(ok)
     if len(cand):
         bs = texts.byte_at(a[cand], start[cand])
         be = texts.byte_at(a[cand], end[cand])
-        differ = (be - bs) != np.diff(soff)[cand]
+        differ = (be - bs) != blen[cand]
         same = np.flatnonzero(~differ)
         if len(same):
             differ[same] = texts.differ(bs[same], be[same], text, cand[same])
@@ -896,11 +896,10 @@ def _check_spans(table, view, idcol, art_idx, texts: _Texts):
         yield Finding("span-text-mismatch", table, rid, path + ".text", f"is {txt[:60]!r}, the article has {actual[:60]!r} at {start[i]}:{end[i]}")
     # white space at an edge: the first and last bytes of every text pick the few candidates (an ASCII
     # space, or a byte that may belong to a non-ASCII one), which are then checked as characters
-    sbuf, _ = _utf8(text)
-    cand = np.flatnonzero(slen > 0)
+    cand = np.flatnonzero(blen > 0)
     if len(cand):
         cand = cand[_EDGE_BYTE[sbuf[soff[cand]]] | _EDGE_BYTE[sbuf[soff[cand + 1] - 1]]]
-    edge = np.zeros(len(slen), dtype=bool)
+    edge = np.zeros(len(blen), dtype=bool)
     if len(cand):
         sub = text.take(pa.array(cand))
         first = pc.is_in(pc.utf8_slice_codeunits(sub, 0, 1), value_set=_WHITESPACE_CHARS)

@@ -97,3 +97,25 @@ def test_engine_agrees_with_jsonschema(table, data):
         reference |= {(f.record, f.field, f.check) for f in record_findings(CONTRACT.validators[table], table, rec, str(i))}
     assert engine == reference
     assert {int(i) for i, _, _ in reference} == set(map(int, [i for i, b in enumerate(bad) if b]))
+
+
+def test_lengths_decide_bounds_like_characters():
+    """The engine counts characters only for strings whose byte length leaves minLength/maxLength open;
+    its verdicts are those of the lengths in characters, for 1- to 4-byte characters, nulls and slices."""
+    import random
+
+    import numpy as np
+
+    from newscorpus.schemacheck import _char_lengths
+
+    rng = random.Random(4)
+    values = ["".join(rng.choice("aé€😀") for _ in range(rng.randrange(0, 12))) for _ in range(3000)] + [None]
+    arr = pa.array(["pad"] + values).slice(1)
+    for low, high in ((1, None), (3, 5), (None, 4), (2, 2), (0, 30)):
+        got = _char_lengths(arr, low, high).to_numpy(zero_copy_only=False)
+        for v, g in zip(values, got.tolist()):
+            if v is None:
+                continue
+            ok = (low is None or len(v) >= low) and (high is None or len(v) <= high)
+            assert ((low is None or g >= low) and (high is None or g <= high)) == ok, (v, g, low, high)
+        assert np.isnan(got[-1]) or got[-1] is None
