@@ -9,6 +9,7 @@ levels 2 to 4 do not run.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import math
 import os
@@ -324,20 +325,23 @@ class Corpus:
         arts = self.t["articles"]
         if arts.num_rows == 0:
             return
-        # a per-article pass (not per annotation): hashing (of the UTF-8 bytes where Arrow holds them) and NFC
-        # tests run in C over each text
+        # a per-article pass (not per annotation): the hash of the UTF-8 bytes where Arrow holds them; the \r
+        # and NFC tests (in Python) only on the texts whose bytes hold a \r or a character NFC may change
         texts = _col(arts, "text")
         buf, off = _utf8(texts)
         mv = memoryview(buf)
         bounds = off.tolist()
-        for i, (aid, text, sha) in enumerate(zip(arts["id"].to_pylist(), texts.to_pylist(), arts["text_sha256"].to_pylist())):
+        ids = arts["id"].to_pylist()
+        for i, (aid, sha) in enumerate(zip(ids, arts["text_sha256"].to_pylist())):
             digest = hashlib.sha256(mv[bounds[i]:bounds[i + 1]]).hexdigest()
             if digest != sha:
                 yield Finding("text-sha256-mismatch", "articles", aid, "text_sha256", f"is {sha[:12]}..., the text hashes to {digest[:12]}...")
+        for i in np.flatnonzero(_may_need_normalizing(buf, off)).tolist():
+            text = texts[i].as_py()
             if "\r" in text:
-                yield Finding("text-not-normalized", "articles", aid, "text", "has \\r line breaks; store \\n only")
+                yield Finding("text-not-normalized", "articles", ids[i], "text", "has \\r line breaks; store \\n only")
             elif not unicodedata.is_normalized("NFC", text):
-                yield Finding("text-not-normalized", "articles", aid, "text", "is not in Unicode NFC")
+                yield Finding("text-not-normalized", "articles", ids[i], "text", "is not in Unicode NFC")
 
     def _article_index(self, table: str) -> pa.Array:
         """The row in articles of each row's article_id (null if none), computed once per table; the
@@ -636,6 +640,53 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00)[1-9][0-9]{0,2}[ .-]?(?:\(0?[0-9]{1,4}\)[ .-]?)?[0-9]{2,4}(?:[ .-]?[0-9]{2,4}){1,4}"
                     r"|\([0-9]{3}\) ?[0-9]{3}-[0-9]{4}|[0-9]{3}-[0-9]{3}-[0-9]{4})(?![\w])")
+
+
+def _may_need_normalizing(buf: np.ndarray, off: np.ndarray) -> np.ndarray:
+    """For every text (bytes buf[off[i]:off[i + 1]]): whether it holds a \r or a character from U+0300 on
+    that NFC may change or combine with what precedes it. The others are in NFC for sure: Unicode's quick
+    check says yes to a text of characters with NFC_QC=Yes and combining class 0, and every character
+    below U+0300 is so."""
+    lo, hi = int(off[0]), int(off[-1])
+    b = buf[lo:hi]
+    flagged = np.flatnonzero(b == 0x0D)
+    wide = np.flatnonzero(b >= 0xCC)  # lead bytes of U+0300 and above (continuation bytes are below 0xC0)
+    if len(wide):
+        first = b[wide]
+        n = np.where(first >= 0xF0, 4, np.where(first >= 0xE0, 3, 2))
+        code = (first & np.where(n == 2, 0x1F, np.where(n == 3, 0x0F, 0x07))).astype(np.int64)
+        for k in (1, 2, 3):
+            more = np.flatnonzero(n > k)
+            code[more] = (code[more] << 6) | (b[wide[more] + k] & 0x3F)
+        distinct, inverse = np.unique(code, return_inverse=True)
+        unsafe = np.array([not _nfc_inert(c) for c in distinct.tolist()], dtype=bool)[inverse]
+        flagged = np.concatenate([flagged, wide[unsafe]])
+    out = np.zeros(len(off) - 1, dtype=bool)
+    out[np.searchsorted(off[1:] - lo, flagged, side="right")] = True
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _nfc_inert(cp: int) -> bool:
+    """A character that NFC leaves as it is and never combines with the one before: NFC maps it to itself,
+    its combining class is 0, it is not the second of a canonical pair, and not a Hangul vowel or final."""
+    ch = chr(cp)
+    return (unicodedata.normalize("NFC", ch) == ch and unicodedata.combining(ch) == 0 and cp not in _second_of_pair()
+            and not (0x1161 <= cp <= 0x1175 or 0x11A8 <= cp <= 0x11C2))
+
+
+@functools.lru_cache(maxsize=1)
+def _second_of_pair() -> frozenset:
+    """Every character that is the second of a canonical two-character decomposition (those of all planes
+    with composites: up to U+2FFFF)."""
+    out = set()
+    for cp in range(0xC0, 0x30000):
+        dec = unicodedata.decomposition(chr(cp))
+        if dec and not dec.startswith("<"):
+            parts = dec.split()
+            if len(parts) == 2:
+                out.add(int(parts[1], 16))
+    return frozenset(out)
 
 
 def normalized_text(text) -> pa.Array:

@@ -286,3 +286,26 @@ def test_span_text_comparison_matches_python():
     want = [texts[a[j]][start[j]:end[j]] != others[j] for j in same_size.tolist()]
     assert got.tolist() == want
     assert sum(want) > 500 and any((be - bs)[same_size] > 16) and any((be - bs)[same_size] <= 8)
+
+
+def test_texts_left_out_of_the_nfc_test_are_nfc():
+    """articles_text decodes (for \\r and NFC) only the texts _may_need_normalizing flags: every text that
+    has a \\r or is not in NFC is flagged, whatever its mix of combining marks, composed and decomposed
+    letters, Hangul jamo, Indic vowel signs, singletons (U+2000, U+212B), quotes and astral characters."""
+    import random
+    import unicodedata
+
+    import numpy as np
+
+    from newscorpus.validate import _may_need_normalizing, _utf8
+
+    rng = random.Random(6)
+    alphabet = ["a", " ", "é", "e\u0301", "\u0301", "\u1100", "\u1161", "\u11a8", "\uac00", "\u0995", "\u09be", "\u09c7", "\u2000",
+                "\u212b", "“", "—", "😀", "\r", "\n", "中", "\u0327", "Å", "A\u030a", "\u0344", "\u0958"]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 6))) for _ in range(5000)]
+    arr = pa.array(["pad"] + texts).slice(1)
+    buf, off = _utf8(arr)
+    flagged = _may_need_normalizing(buf, off)
+    need = np.array(["\r" in t or not unicodedata.is_normalized("NFC", t) for t in texts])
+    assert not (need & ~flagged).any()
+    assert need.sum() > 1000 and (~flagged).sum() > 500
