@@ -200,7 +200,10 @@ def _char_lengths(values: pa.Array, low: int | None, high: int | None) -> pa.Arr
     off = np.frombuffer(values.buffers()[1], dtype=np.int64 if pa.types.is_large_string(values.type) else np.int32)
     if data is None or not len(values):
         return pc.utf8_length(values)
-    nbytes = np.diff(off[values.offset: values.offset + len(values) + 1]).astype(np.int64)
+    bounds = off[values.offset: values.offset + len(values) + 1]
+    nbytes = np.diff(bounds).astype(np.int64)
+    if bounds[-1] == bounds[0] or np.frombuffer(data, np.uint8)[bounds[0]:bounds[-1]].max() < 0x80:
+        return pc.binary_length(values)  # all ASCII: bytes are characters
     open_ = np.zeros(len(nbytes), dtype=bool)
     if low:
         open_ |= (nbytes >= low) & (nbytes < 4 * low - 3)

@@ -251,43 +251,6 @@ def test_schema_engine_checks_runs_like_rows(tmp_path, monkeypatch):
     assert (bad_runs == bad_rows).all() and bad_rows.sum() > 4
 
 
-def test_span_text_comparison_matches_python():
-    """_Texts.differ compares a span of the article texts with a span text: up to 16 bytes as two masked
-    64-bit words, longer as strings. It agrees with str comparison for equal texts, texts differing in
-    their first, last or only byte, multi-byte characters, and span texts of a sliced column."""
-    import random
-
-    import numpy as np
-
-    from newscorpus.validate import _Texts
-
-    rng = random.Random(2)
-    alphabet = "ab c\\né“”—ğ😀"
-    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 80))) for _ in range(30)]
-    t = _Texts(pa.array(texts, pa.string()))
-    a, start, end, others = [], [], [], []
-    for _ in range(4000):
-        i = rng.randrange(len(texts))
-        s = rng.randrange(len(texts[i]))
-        e = rng.randrange(s + 1, len(texts[i]) + 1)
-        piece = texts[i][s:e]
-        change = rng.choice(["same", "same", "first", "last"])
-        if change != "same":
-            k = 0 if change == "first" else len(piece) - 1
-            repl = "a" if piece[k] != "a" else "b"
-            piece = piece[:k] + repl + piece[k + 1:]
-        a.append(i), start.append(s), end.append(e), others.append(piece)
-    a, start, end = (np.array(x, np.int64) for x in (a, start, end))
-    bs, be = t.byte_at(a, start), t.byte_at(a, end)
-    other = pa.array(["pad"] * 7 + others, pa.string()).slice(7)
-    rows = np.arange(len(others))
-    same_size = np.flatnonzero((be - bs) == np.array([len(o.encode()) for o in others]))
-    got = t.differ(bs[same_size], be[same_size], other, rows[same_size])
-    want = [texts[a[j]][start[j]:end[j]] != others[j] for j in same_size.tolist()]
-    assert got.tolist() == want
-    assert sum(want) > 500 and any((be - bs)[same_size] > 16) and any((be - bs)[same_size] <= 8)
-
-
 def test_texts_left_out_of_the_nfc_test_are_nfc():
     """articles_text decodes (for \\r and NFC) only the texts _may_need_normalizing flags: every text that
     has a \\r or is not in NFC is flagged, whatever its mix of combining marks, composed and decomposed
