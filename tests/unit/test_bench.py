@@ -22,5 +22,5 @@ def test_bench_runs_on_a_small_corpus(tmp_path):
     assert set(r["records_per_second_by_table"]["jsonschema"]) == {"articles", "entities", "events", "claims"}
     assert all(v > 0 for v in r["records_per_second"].values())
     assert r["validate_method"] == "in memory"  # a tiny corpus is checked at once
-    assert len(format_result(r)) == 8 and r["validate_peak_mb"] > 0
+    assert len(format_result(r)) == 9 and r["validate_peak_mb"] > 0 and r["validate_seconds_while_sampled"] > 0
     assert not any(tmp_path.iterdir())  # the generated corpus is removed
