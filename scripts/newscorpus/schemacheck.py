@@ -196,10 +196,10 @@ def _char_lengths(values: pa.Array, low: int | None, high: int | None) -> pa.Arr
     """Lengths of the strings, in characters where that decides `low <= length <= high`, else in bytes:
     a string of n bytes has n/4 to n characters, so only those whose bytes leave it open are counted in
     characters (the others would pass or fail either way)."""
+    if not len(values) or values.buffers()[2] is None:
+        return pc.utf8_length(values)
     data = values.buffers()[2]
     off = np.frombuffer(values.buffers()[1], dtype=np.int64 if pa.types.is_large_string(values.type) else np.int32)
-    if data is None or not len(values):
-        return pc.utf8_length(values)
     bounds = off[values.offset: values.offset + len(values) + 1]
     nbytes = np.diff(bounds).astype(np.int64)
     if bounds[-1] == bounds[0] or np.frombuffer(data, np.uint8)[bounds[0]:bounds[-1]].max() < 0x80:
@@ -209,6 +209,8 @@ def _char_lengths(values: pa.Array, low: int | None, high: int | None) -> pa.Arr
         open_ |= (nbytes >= low) & (nbytes < 4 * low - 3)
     if high is not None:
         open_ |= nbytes > high
+    if values.null_count:
+        open_ &= values.is_valid().to_numpy(zero_copy_only=False)
     rows = np.flatnonzero(open_)
     if len(rows):
         nbytes[rows] = pc.utf8_length(values.take(pa.array(rows))).to_numpy(zero_copy_only=False)

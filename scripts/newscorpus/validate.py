@@ -514,7 +514,7 @@ class Corpus:
         """(rows, groups) for the mentions that share their span (scope, start, end) with another mention,
         the only ones clusters() and duplicates() look at: `rows` has each one's span key, a code of its
         entity id and its row; `groups` the number of mentions and of distinct entities of each span key.
-        The span keys are integers, hashed once; only the few shared ones are grouped."""
+        The span keys are integers, sorted by numpy; only the few shared ones are grouped."""
         if self._spans_grouped is None:
             m = self.mentions
             key = _combine(self._scope("mentions"), _np(m["start"]).astype(np.int64), _np(m["end"]).astype(np.int64))

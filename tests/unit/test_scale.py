@@ -272,3 +272,16 @@ def test_texts_left_out_of_the_nfc_test_are_nfc():
     need = np.array(["\r" in t or not unicodedata.is_normalized("NFC", t) for t in texts])
     assert not (need & ~flagged).any()
     assert need.sum() > 1000 and (~flagged).sum() > 500
+
+
+def test_columns_read_as_dictionaries_are_plain_strings_of_the_contract():
+    """The validator reads the columns only level 1 looks at as dictionaries (a performance hint, so it
+    lists names): each is a top-level string field of some table, so that a rename is noticed here."""
+    from newscorpus.contract import TABLES, load_contract
+    from newscorpus.validate import L1_ONLY_COLUMNS
+
+    from conftest import REPO
+
+    contract = load_contract(REPO)
+    fields = {f.name: f.type for t in TABLES for f in contract.arrow_schema(t)}
+    assert all(name in fields and pa.types.is_string(fields[name]) for name in L1_ONLY_COLUMNS)
