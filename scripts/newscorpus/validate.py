@@ -642,6 +642,18 @@ _PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00)[1-9][0-9]{0,2}[ .-]?(?:\(0?[0-9]{1,
                     r"|\([0-9]{3}\) ?[0-9]{3}-[0-9]{4}|[0-9]{3}-[0-9]{3}-[0-9]{4})(?![\w])")
 
 
+def _code_points(b: np.ndarray, lead: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The code point that starts at each of the positions `lead` (lead bytes of multi-byte sequences in
+    the valid UTF-8 bytes `b`) and its length in bytes."""
+    first = b[lead]
+    n = np.where(first >= 0xF0, 4, np.where(first >= 0xE0, 3, 2))
+    code = (first & np.where(n == 2, 0x1F, np.where(n == 3, 0x0F, 0x07))).astype(np.int64)
+    for k in (1, 2, 3):
+        more = np.flatnonzero(n > k)
+        code[more] = (code[more] << 6) | (b[lead[more] + k] & 0x3F)
+    return code, n
+
+
 def _may_need_normalizing(buf: np.ndarray, off: np.ndarray) -> np.ndarray:
     """For every text (bytes buf[off[i]:off[i + 1]]): whether it holds a \r or a character from U+0300 on
     that NFC may change or combine with what precedes it. The others are in NFC for sure: Unicode's quick
@@ -652,12 +664,7 @@ def _may_need_normalizing(buf: np.ndarray, off: np.ndarray) -> np.ndarray:
     flagged = np.flatnonzero(b == 0x0D)
     wide = np.flatnonzero(b >= 0xCC)  # lead bytes of U+0300 and above (continuation bytes are below 0xC0)
     if len(wide):
-        first = b[wide]
-        n = np.where(first >= 0xF0, 4, np.where(first >= 0xE0, 3, 2))
-        code = (first & np.where(n == 2, 0x1F, np.where(n == 3, 0x0F, 0x07))).astype(np.int64)
-        for k in (1, 2, 3):
-            more = np.flatnonzero(n > k)
-            code[more] = (code[more] << 6) | (b[wide[more] + k] & 0x3F)
+        code, _ = _code_points(b, wide)
         distinct, inverse = np.unique(code, return_inverse=True)
         unsafe = np.array([not _nfc_inert(c) for c in distinct.tolist()], dtype=bool)[inverse]
         flagged = np.concatenate([flagged, wide[unsafe]])
@@ -705,12 +712,7 @@ def normalized_text(text) -> pa.Array:
     keep |= np.subtract(b, 0x30, dtype=np.uint8) < 10  # 0-9
     wide = np.flatnonzero(b >= 0xC0)  # lead bytes of multi-byte sequences (the input is valid UTF-8)
     if len(wide):
-        first = b[wide]
-        n = np.where(first >= 0xF0, 4, np.where(first >= 0xE0, 3, 2))
-        code = (first & np.where(n == 2, 0x1F, np.where(n == 3, 0x0F, 0x07))).astype(np.int64)
-        for k in (1, 2, 3):
-            more = np.flatnonzero(n > k)
-            code[more] = (code[more] << 6) | (b[wide[more] + k] & 0x3F)
+        code, n = _code_points(b, wide)
         distinct, inverse = np.unique(code, return_inverse=True)
         letter = np.array([unicodedata.category(chr(c))[0] in "LN" for c in distinct.tolist()], dtype=bool)[inverse]
         for k in (0, 1, 2, 3):
