@@ -1227,8 +1227,12 @@ def _read_rows(path: Path, schema: pa.Schema, dictionary: bool = False):
     dictionary=True, the L1_ONLY_COLUMNS it has are read as dictionaries."""
     pf = None
     try:
-        as_dictionary = [f.name for f in schema if f.name in L1_ONLY_COLUMNS and pa.types.is_string(f.type)] if dictionary else None
-        pf = pq.ParquetFile(path, page_checksum_verification=True, read_dictionary=as_dictionary)
+        pf = pq.ParquetFile(path, page_checksum_verification=True)
+        if dictionary:  # only the columns the file has (an unknown name would be a KeyError): conform() names what is missing
+            have = set(pf.schema_arrow.names)
+            as_dictionary = [f.name for f in schema if f.name in L1_ONLY_COLUMNS and f.name in have and pa.types.is_string(f.type)]
+            if as_dictionary:
+                pf = pq.ParquetFile(path, page_checksum_verification=True, read_dictionary=as_dictionary, metadata=pf.metadata)
         check_data_version(pf.schema_arrow.metadata, (schema.metadata or {}).get(SCHEMA_VERSION_KEY, b"").decode(), str(path))
         if pf.metadata.num_rows <= 1_000_000 or pf.num_row_groups == 1:
             yield storage.conform(pf.read(), schema, str(path), dictionary)
