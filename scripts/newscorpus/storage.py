@@ -74,10 +74,10 @@ def read_file(path: Path, schema: pa.Schema | None = None) -> pa.Table:
     return table
 
 
-def conform(table: pa.Table, schema: pa.Schema, where: str, dictionary: bool = False) -> pa.Table:
-    """`table` with exactly the columns and types of `schema`, or StorageError saying what differs. With
-    dictionary=True, a column read as a dictionary of the type the schema wants is kept so (the validator
-    reads some columns so, to check each distinct value once)."""
+def conform(table: pa.Table, schema: pa.Schema, where: str, dictionary=()) -> pa.Table:
+    """`table` with exactly the columns and types of `schema`, or StorageError saying what differs. The
+    columns named in `dictionary`, read as dictionaries of the type the schema wants, are kept so (the
+    validator reads some columns so, to check each distinct value once)."""
     names = table.schema.names
     missing = [n for n in schema.names if n not in names]
     extra = [n for n in names if n not in schema.names]
@@ -89,7 +89,7 @@ def conform(table: pa.Table, schema: pa.Schema, where: str, dictionary: bool = F
     target = relaxed(schema)
     for i, field in enumerate(schema):
         have = table.schema.field(field.name).type
-        if dictionary and pa.types.is_dictionary(have) and have.value_type.equals(field.type):
+        if field.name in dictionary and pa.types.is_dictionary(have) and have.value_type.equals(field.type):
             target = target.set(i, pa.field(field.name, have, nullable=True))
             continue
         if not have.equals(field.type, check_metadata=False) and not _same_shape(have, field.type):

@@ -1228,17 +1228,19 @@ def _read_rows(path: Path, schema: pa.Schema, dictionary: bool = False):
     pf = None
     try:
         pf = pq.ParquetFile(path, page_checksum_verification=True)
-        if dictionary:  # only the columns the file has (an unknown name would be a KeyError): conform() names what is missing
-            have = set(pf.schema_arrow.names)
-            as_dictionary = [f.name for f in schema if f.name in L1_ONLY_COLUMNS and f.name in have and pa.types.is_string(f.type)]
+        as_dictionary = []
+        if dictionary:  # only plain string columns the file has: conform() names a missing or mistyped one as in memory
+            stored = pf.schema_arrow
+            as_dictionary = [f.name for f in schema if f.name in L1_ONLY_COLUMNS and pa.types.is_string(f.type)
+                             and f.name in stored.names and pa.types.is_string(stored.field(f.name).type)]
             if as_dictionary:
                 pf = pq.ParquetFile(path, page_checksum_verification=True, read_dictionary=as_dictionary, metadata=pf.metadata)
         check_data_version(pf.schema_arrow.metadata, (schema.metadata or {}).get(SCHEMA_VERSION_KEY, b"").decode(), str(path))
         if pf.metadata.num_rows <= 1_000_000 or pf.num_row_groups == 1:
-            yield storage.conform(pf.read(), schema, str(path), dictionary)
+            yield storage.conform(pf.read(), schema, str(path), as_dictionary)
             return
         for i in range(pf.num_row_groups):
-            yield storage.conform(pf.read_row_group(i), schema, str(path), dictionary)
+            yield storage.conform(pf.read_row_group(i), schema, str(path), as_dictionary)
     except (OSError, pa.ArrowException) as exc:
         raise StorageError(f"{path}: unreadable Parquet: {str(exc).splitlines()[0]}") from None
 

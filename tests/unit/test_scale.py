@@ -11,6 +11,7 @@ import json
 from collections import Counter
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -91,18 +92,25 @@ def test_unreadable_shard(tmp_path):
         assert keys(report.findings) == Counter(result.expected) and report.skipped_levels
 
 
-@pytest.mark.parametrize("column", ["origin", "annotator"])  # read as a dictionary by the validator, or not
-def test_shard_missing_a_column_is_unreadable_like_in_memory(tmp_path, column):
-    """A shard without a column gives the in-memory path's table-unreadable finding (naming the file and
-    the column) in the aligned path too, where the validator asks Parquet for some columns as
-    dictionaries; nothing crashes."""
+@pytest.mark.parametrize("column,change", [("origin", "drop"), ("annotator", "drop"), ("origin", "category"), ("status", "category")])
+def test_shard_missing_a_column_is_unreadable_like_in_memory(tmp_path, column, change):
+    """A shard without a column, or with a column stored as a dictionary (a pandas category), gives the
+    in-memory path's table-unreadable finding (naming the file and the column) in the aligned path too,
+    where the validator asks Parquet for some columns (origin, not annotator or status) as dictionaries;
+    nothing crashes."""
     result = generate(tmp_path / "missing", articles=120, seed=8, shard_rows=40)
     shard = sorted((result.root / "annotations" / "entities").glob("*.parquet"))[1]
     table = pq.read_table(shard)
-    pq.write_table(table.drop_columns([column]).replace_schema_metadata(table.schema.metadata), shard)
+    if change == "drop":
+        changed = table.drop_columns([column])
+    else:
+        i = table.schema.get_field_index(column)
+        changed = table.set_column(i, column, pc.dictionary_encode(table[column]))
+    pq.write_table(changed.replace_schema_metadata(table.schema.metadata), shard)
     in_memory = validate_corpus(result.root, partitions=1)
     assert [(f.check, f.table) for f in in_memory.findings] == [("table-unreadable", "entities")]
-    assert f"missing column(s) {column}" in in_memory.findings[0].message and in_memory.skipped_levels
+    assert (f"missing column(s) {column}" if change == "drop" else f"column {column} is dictionary") in in_memory.findings[0].message
+    assert in_memory.skipped_levels
     for partitions in (2, 3):
         report = validate_corpus(result.root, partitions=partitions)
         assert (report.findings, report.skipped_levels) == (in_memory.findings, in_memory.skipped_levels)
