@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,9 +215,39 @@ class Contract:
 
     @functools.cached_property
     def validators(self) -> dict:
-        from jsonschema import Draft202012Validator
+        """jsonschema validators of the tables (for JSON records: imports), whose `pattern` reads `$` as
+        ECMA-262 (and RE2, the columnar engine) does: the end of the string, not also before a final newline
+        as Python's `re` does. So "kz-csto/E1\\n" is no valid id for either engine."""
+        from jsonschema import Draft202012Validator, validators
 
-        return {t: Draft202012Validator(s) for t, s in self.schemas.items()}
+        ecma = validators.extend(Draft202012Validator, validators={"pattern": _ecma_pattern})
+        return {t: ecma(s) for t, s in self.schemas.items()}
+
+
+def _ecma_pattern(validator, pattern, instance, schema):
+    from jsonschema.exceptions import ValidationError
+
+    if validator.is_type(instance, "string") and not _python_regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@functools.lru_cache(maxsize=None)
+def _python_regex(pattern: str):
+    """`pattern` compiled for Python's `re` with every `$` outside a character class read as `\\Z`."""
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if ch == "[" and not in_class:
+            in_class = True
+        elif ch == "]" and in_class:
+            in_class = False
+        out.append("\\Z" if ch == "$" and not in_class else ch)
+        i += 1
+    return re.compile("".join(out))
 
 
 def _resolve(node, doc_name: str, docs: dict, ontology: dict, inventories: dict, trail=()):

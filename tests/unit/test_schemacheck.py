@@ -119,3 +119,22 @@ def test_lengths_decide_bounds_like_characters():
             ok = (low is None or len(v) >= low) and (high is None or len(v) <= high)
             assert ((low is None or g >= low) and (high is None or g <= high)) == ok, (v, g, low, high)
         assert np.isnan(got[-1]) or got[-1] is None
+
+
+def test_dollar_ends_the_string_for_both_engines():
+    """`$` in a pattern is the end of the string (ECMA-262, RE2), not also the place before a final newline
+    (Python's `re`): an id with a trailing newline fails the columnar engine and the JSON validators alike."""
+    from newscorpus.contract import _python_regex
+
+    base = {"id": "kz-csto/E1", "article_id": "kz-csto", "type": "PER", "name": "X", "wikidata": None,
+            "mentions": [{"id": "kz-csto/M1", "start": 0, "end": 1, "text": "X", "kind": "NAM"}],
+            "annotator": "gold-seed", "status": "gold", "origin": "manual", "source_ref": None, "updated_at": "2026-11-28T14:00:00Z"}
+    rows = [base, {**base, "id": "kz-csto/E1\n"}, {**base, "annotator": "gold-seed\n"}]
+    arrow = pa.Table.from_pylist(rows, schema=relaxed(CONTRACT.arrow_schema("entities")))
+    findings, _ = compile_table("entities", CONTRACT.schemas["entities"]).check(arrow, ids=["0", "1", "2"])
+    engine = {(f.record, f.field, f.check) for f in findings}
+    reference = set()
+    for i, rec in enumerate(rows):
+        reference |= {(f.record, f.field, f.check) for f in record_findings(CONTRACT.validators["entities"], "entities", rec, str(i))}
+    assert engine == reference == {("1", "id", "schema-pattern"), ("2", "annotator", "schema-pattern")}
+    assert _python_regex("^a[$]b\\$$").search("a$b$") and not _python_regex("^a$").search("a\n")
