@@ -1138,7 +1138,8 @@ def _split(tables: dict, parts: int, stride: int, share: tuple = (0, 1)):
     if stride == 1 and all(_is_sorted(k) for k in keys.values()) and len(keys["articles"]):
         arts = keys["articles"]
         cuts = [arts[i * len(arts) // parts] for i in range(1, parts)]
-        bounds = {t: [0, *(_count_less(k, c) for c in cuts), len(k)] for t, k in keys.items()}
+        # the number of (sorted) keys below each cut: a binary search
+        bounds = {t: [0, *(bisect.bisect_left(k, c.as_py(), key=pa.StringScalar.as_py) for c in cuts), len(k)] for t, k in keys.items()}
         ordered = tables
     else:
         ordered, bounds = {}, {}
@@ -1148,18 +1149,6 @@ def _split(tables: dict, parts: int, stride: int, share: tuple = (0, 1)):
             bounds[t] = np.concatenate([[0], np.cumsum(np.bincount(of, minlength=parts))]).tolist()
     for p in range(share[0], parts, share[1]):
         yield {t: d.slice(bounds[t][p], bounds[t][p + 1] - bounds[t][p]) for t, d in ordered.items()}
-
-
-def _count_less(keys: pa.Array, value) -> int:
-    """The number of (sorted) keys less than `value`: a binary search."""
-    lo, hi = 0, len(keys)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if keys[mid].as_py() < value.as_py():
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 def _is_sorted(keys: pa.Array) -> bool:
