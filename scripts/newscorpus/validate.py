@@ -699,8 +699,8 @@ def _second_of_pair() -> frozenset:
 def normalized_text(text) -> pa.Array:
     """The text as compared for duplicates and split leaks: lower case, letters and digits only (the code
     points of Unicode categories L and N, as unicodedata has them). Done on the UTF-8 bytes in numpy, about
-    ten times faster than a regular expression: ASCII bytes by a table, and the few multi-byte sequences
-    decoded, their distinct code points looked up in Python."""
+    ten times faster than a regular expression: ASCII bytes by two range comparisons, and the few
+    multi-byte sequences decoded, their distinct code points looked up in Python."""
     low = pc.utf8_lower(text)
     low = storage.one_array(low)
     if low.offset:  # the result below reuses the validity bitmap, so it must start at bit 0
@@ -757,10 +757,9 @@ def wikidata_conflicts(view: pa.Table):
                       f"{row['wikidata']} has types {', '.join(sorted(set(row['type_list'])))} across the corpus ({', '.join(f'{i}: {t}' for i, t in pairs[:4])})")
 
 
-def _groups_of(view: pa.Table, keys: list, col: str, also=(), distinct: bool = False) -> pa.Table:
-    """The groups of `view` by `keys` that have more than one row (more than one distinct `col` if
-    distinct), with `col` (and `also`) listed. Only the few such groups are materialised as lists."""
-    agg = "count_distinct" if distinct else "count"
+def _groups_of(view: pa.Table, keys: list, col: str, also=()) -> pa.Table:
+    """The groups of `view` by `keys` that have more than one row, with `col` (and `also`) listed. Only
+    the few such groups are materialised as lists."""
     if view.num_rows > 1:  # only the rows whose key is shared can be in a group: find them on one integer key
         codes = []
         for k in keys:
@@ -770,8 +769,8 @@ def _groups_of(view: pa.Table, keys: list, col: str, also=(), distinct: bool = F
         shared = _shared(_combine(*codes))
         if len(shared) < view.num_rows:
             view = view.take(pa.array(shared))
-    g = view.group_by(keys).aggregate([(col, agg)])
-    g = g.filter(pc.greater(g[f"{col}_{agg}"], 1))
+    g = view.group_by(keys).aggregate([(col, "count")])
+    g = g.filter(pc.greater(g[f"{col}_count"], 1))
     rows = view.join(g.select(keys), keys=keys, join_type="inner") if g.num_rows else view.slice(0, 0)
     rows = rows.cast(pa.schema([pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type) for f in rows.schema]))
     return rows.group_by(keys).aggregate([(col, "list")] + [(c, "list") for c in also])
