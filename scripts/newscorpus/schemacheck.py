@@ -217,7 +217,7 @@ def _char_lengths(values: pa.Array, low: int | None, high: int | None) -> pa.Arr
     return pa.array(nbytes, mask=~values.is_valid().to_numpy(zero_copy_only=False) if values.null_count else None)
 
 
-def _runs(values: pa.Array):
+def equal_runs(values: pa.Array):
     """(the first value of every run of equal values, the run of every value) if the runs are few (a
     quarter of the values at most), else None. Costs one comparison of neighbours."""
     n = len(values)
@@ -241,7 +241,7 @@ def _scalar_checks(node: dict, level: Level):
             len(pc.unique(values.slice(0, _DISTINCT_SAMPLE))) <= _DISTINCT_SAMPLE // 4:
         # a repetitive column: check each run of equal values (article_id, status, annotator of stored
         # tables, sorted by id), or else each distinct value, once, and map the few that fail back to rows
-        runs = _runs(values) if _few_runs(values.slice(0, _DISTINCT_SAMPLE)) else None
+        runs = equal_runs(values) if _few_runs(values.slice(0, _DISTINCT_SAMPLE)) else None
         if runs is not None:
             values, lookup = runs
         elif "pattern" in node:  # (an enum or a length test costs less than a hash)
@@ -309,4 +309,4 @@ def describe_fallback(compiled: dict) -> dict:
     return {t: sorted(c.fallback_keywords) for t, c in compiled.items()}
 
 
-__all__ = ["compile_table", "record_findings", "describe_fallback", "CompiledTable", "json"]
+__all__ = ["compile_table", "record_findings", "describe_fallback", "equal_runs", "CompiledTable", "json"]

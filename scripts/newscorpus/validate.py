@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from .contract import ANNOTATION_TABLES, SCHEMA_VERSION_KEY, TABLES, Contract, check_data_version, load_contract
 from .errors import StorageError
 from .findings import CHECKS, ERROR, Finding, sort_findings
-from .schemacheck import compile_table
+from .schemacheck import compile_table, equal_runs
 from . import storage
 
 _WHITESPACE = np.array([c for c in range(0x3001) if chr(c).isspace()] + [0x3000, 0x2028, 0x2029, 0x85], dtype=np.uint32)
@@ -155,27 +155,19 @@ def _paths(prefix: str, pos: np.ndarray, suffix: str = "]") -> pa.Array:
 
 
 def _codes(values) -> np.ndarray:
-    """An int64 code for every value of a string (or integer) column, equal values (nulls alike) having
-    equal codes, for group-bys and comparisons on integers instead of strings. A sorted column (ids,
-    article_id of stored tables) is coded by counting its runs, with no hashing; a column with long runs
-    (status, annotator) by hashing one value a run; anything else by hashing every value."""
+    """An int64 code for every value of a string column, equal values (nulls alike) having equal codes,
+    for group-bys and comparisons on integers instead of strings. A column of long runs of equal values
+    (article_id, status, annotator of stored tables) is coded by hashing one value a run; anything else by
+    hashing every value."""
     values = storage.one_array(values)
-    n = len(values)
-    if n == 0:
+    if len(values) == 0:
         return np.zeros(0, np.int64)
     if pa.types.is_dictionary(values.type):
         values = values.cast(values.type.value_type)
-    if values.null_count == 0 and n > 1:
-        head, tail = values.slice(0, n - 1), values.slice(1)
-        change = np.empty(n, dtype=bool)
-        change[0] = True
-        change[1:] = _np(pc.not_equal(head, tail))
-        if _np(pc.less_equal(head, tail)).all():
-            return np.cumsum(change, dtype=np.int64) - 1
-        heads = np.flatnonzero(change)
-        if len(heads) * 4 <= n:
-            enc = pc.dictionary_encode(values.take(pa.array(heads)))
-            return np.repeat(_np(enc.indices).astype(np.int64), np.diff(np.append(heads, n)))
+    runs = equal_runs(values)
+    if runs is not None:
+        heads, run = runs
+        return _np(pc.dictionary_encode(heads).indices).astype(np.int64)[_np(run)]
     return _np(pc.dictionary_encode(values, null_encoding="encode").indices).astype(np.int64)
 
 

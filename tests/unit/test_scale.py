@@ -220,7 +220,7 @@ def test_prefix_test_matches_splitting():
 
 def test_integer_codes_keep_equality():
     """_codes gives equal codes to equal values and different codes to different ones, whether the column is
-    sorted (runs counted), has long runs (one hash a run) or neither; _combine does so for tuples."""
+    sorted, has long runs (one hash a run) or neither; _combine does so for tuples."""
     import random
 
     import numpy as np
@@ -269,7 +269,7 @@ def test_schema_engine_checks_runs_like_rows(tmp_path, monkeypatch):
         ents = ents.set_column(ents.schema.get_field_index(c), c, pa.array(values, pa.string()))
     engine = schemacheck.compile_table("entities", contract.schemas["entities"])
     by_runs, bad_runs = engine.check(ents)
-    assert schemacheck._runs(pc.cast(ents["status"], pa.string()).combine_chunks()) is not None  # the run path is taken
+    assert schemacheck.equal_runs(pc.cast(ents["status"], pa.string()).combine_chunks()) is not None  # the run path is taken
     monkeypatch.setattr(schemacheck, "_DISTINCT_SAMPLE", 10 ** 9)  # every value checked on its own
     by_rows, bad_rows = engine.check(ents)
     assert sorted((f.check, f.record, f.field) for f in by_runs) == sorted((f.check, f.record, f.field) for f in by_rows)
