@@ -335,14 +335,18 @@ class Corpus:
             elif not unicodedata.is_normalized("NFC", text):
                 yield Finding("text-not-normalized", "articles", ids[i], "text", "is not in Unicode NFC")
 
+    @functools.cached_property
+    def _mention_entity_rows(self) -> np.ndarray:
+        """The row in entities of each mention (of self.mentions, in order)."""
+        return _np(pc.list_parent_indices(storage.one_array(self.t["entities"]["mentions"])))
+
     def _article_index(self, table: str) -> pa.Array:
         """The row in articles of each row's article_id (null if none), computed once per table; the
         mentions' from their entities'."""
         cache = self._article_rows
         if table not in cache:
             if table == "mentions":
-                lists = storage.one_array(self.t["entities"]["mentions"])
-                cache[table] = pc.take(self._article_index("entities"), pc.list_parent_indices(lists))
+                cache[table] = pc.take(self._article_index("entities"), self._mention_entity_rows)
             else:
                 cache[table] = pc.index_in(self.t[table]["article_id"], value_set=_col(self.t["articles"], "id"))
         return cache[table]
@@ -495,8 +499,7 @@ class Corpus:
         another. The mentions' come from their entities'."""
         if table not in self._scopes:
             if table == "mentions":
-                lists = storage.one_array(self.t["entities"]["mentions"])
-                self._scopes[table] = self._scope("entities")[_np(pc.list_parent_indices(lists))]
+                self._scopes[table] = self._scope("entities")[self._mention_entity_rows]
             else:
                 data = self.t[table]
                 self._scopes[table] = _combine(*(_codes(data[c]) for c in ("article_id", "status", "annotator")))
