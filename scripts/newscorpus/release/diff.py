@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
+from .. import storage
 from ..errors import InputError, Refused
 
 KINDS = ("articles", "entities", "mentions", "events", "claims")
@@ -70,7 +71,7 @@ class Snapshot:
 
 def _sorted_unique(ids) -> pa.Array:
     """The ids, each once, sorted: sorted first, then told apart from their neighbour (no hash table)."""
-    ids = _chunk(ids)
+    ids = storage.one_array(ids)
     nulls = ids.null_count
     if nulls:
         ids = pc.drop_null(ids)
@@ -119,12 +120,8 @@ def _sorted_ids(ids) -> list:
     return pc.take(ids, pc.sort_indices(ids)).to_pylist() if len(ids) else []
 
 
-def _chunk(arr):
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-
-
 def _np_bool(arr) -> np.ndarray:
-    return np.asarray(_chunk(arr).to_numpy(zero_copy_only=False), dtype=bool)
+    return np.asarray(storage.one_array(arr).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _concat(tables: list) -> pa.Table | None:
@@ -158,7 +155,7 @@ def _entities_and_mentions(entities: pa.Table) -> tuple[pa.Table, pa.Table]:
     if "mentions" not in entities.column_names:
         empty = pa.ListArray.from_arrays(pa.array(np.zeros(n + 1, np.int32)), pa.array([], pa.string()))
         return entities.append_column("mentions", empty), pa.table({"id": pa.array([], pa.string())})
-    lists = _chunk(entities["mentions"])
+    lists = storage.one_array(entities["mentions"])
     items = pc.list_flatten(lists)
     parents = pc.list_parent_indices(lists)
     names = [f.name for f in items.type]
@@ -202,7 +199,7 @@ def snapshot_tables(articles, entities, events, claims) -> Snapshot:
         if gold.num_rows:
             ann[kind] = _without_columns(gold, PROVENANCE)
     if articles is not None and articles.num_rows and ann:
-        annotated = pa.concat_arrays([_chunk(t["article_id"]).cast(pa.large_string()) for t in ann.values()])
+        annotated = pa.concat_arrays([storage.one_array(t["article_id"]).cast(pa.large_string()) for t in ann.values()])
         articles = articles.filter(pc.is_in(articles["id"].cast(pa.large_string()), value_set=pc.unique(annotated)))
         articles = _without_columns(articles, ("source_ref", "updated_at")) if articles.num_rows else None
     else:
@@ -221,7 +218,7 @@ def _decode(arr, feature):
 
     if not _has_label(feature):
         return arr
-    arr = _chunk(arr)
+    arr = storage.one_array(arr)
     if isinstance(feature, ClassLabel):
         return pc.take(pa.array(feature.names, pa.string()), arr)
     mask = arr.is_null() if arr.null_count else None
@@ -419,7 +416,7 @@ def _pyequal(a, b) -> np.ndarray:
 def _same(a, b) -> np.ndarray:
     """a[i] == b[i] for every row, as Python compares the values (None == None, lists and structs by value),
     over two aligned arrays; columnar where the types allow it, value by value where they do not."""
-    a, b = _chunk(a), _chunk(b)
+    a, b = storage.one_array(a), storage.one_array(b)
     if pa.types.is_dictionary(a.type):
         a = a.dictionary_decode()
     if pa.types.is_dictionary(b.type):
