@@ -62,6 +62,15 @@ def one_array(values):
     return values
 
 
+def column_chunk_index(meta, path: str) -> int | None:
+    """The index of the column `path` (e.g. "article_id") in the row groups of a Parquet file's metadata,
+    for its statistics; None if the file has no such column."""
+    if not meta.num_row_groups:
+        return None
+    first = meta.row_group(0)
+    return next((j for j in range(first.num_columns) if first.column(j).path_in_schema == path), None)
+
+
 def read_file(path: Path, schema: pa.Schema | None = None) -> pa.Table:
     """One Parquet file; StorageError (naming the file) if it is unreadable or not of `schema`."""
     try:

@@ -1090,13 +1090,13 @@ def _key_range(path: Path, key: str):
     """(path, min, max, rows, bytes) of a Parquet file's `key` column from its statistics; None if a row
     group has no min/max or may hold a null key. Reads only the footer."""
     md = pq.ParquetFile(path).metadata
+    j = storage.column_chunk_index(md, key)
     lo = hi = None
     for i in range(md.num_row_groups):
         rg = md.row_group(i)
         if rg.num_rows == 0:
             continue
-        col = next((rg.column(j) for j in range(rg.num_columns) if rg.column(j).path_in_schema == key), None)
-        st = col.statistics if col is not None else None
+        st = rg.column(j).statistics if j is not None else None
         if st is None or not st.has_min_max or st.null_count is None or st.null_count > 0 or not isinstance(st.min, str):
             return None
         lo = st.min if lo is None else min(lo, st.min)

@@ -149,19 +149,12 @@ def config_tables(tables: dict, contract: Contract, schema: ReleaseSchema) -> di
 PIECE_ARTICLES = 10_000  # annotated articles a piece: about 150 MB of corpus as Arrow, a few times that derived
 
 
-def _stats_column(meta, name: str) -> int | None:
-    for j in range(meta.num_columns):
-        if meta.row_group(0).column(j).path_in_schema == name:
-            return j
-    return None
-
-
 def _read_range(path: Path, schema: pa.Schema, key: str, lo: str | None, hi: str | None) -> pa.Table | None:
     """The rows of one Parquet file with lo <= key < hi (None: unbounded), as the contract's schema; row
     groups whose statistics say they hold none are not read. None if no row is in the range."""
     f = pq.ParquetFile(path)
     meta = f.metadata
-    j = _stats_column(meta, key) if meta.num_row_groups else None
+    j = storage.column_chunk_index(meta, key)
     groups = []
     for i in range(meta.num_row_groups):
         st = meta.row_group(i).column(j).statistics if j is not None else None
