@@ -1111,7 +1111,7 @@ def _load_unit(contract: Contract, tmp: Path, unit) -> dict:
     out = {}
     for table in TABLES:
         schema = contract.arrow_schema(table)
-        parts = [data for path in where.files[table] for data in _read_rows(path, schema, dictionary=True)]
+        parts = [data for path in where.files[table] for data in read_rows(path, schema, dictionary=True)]
         out[table] = pa.concat_tables(parts) if parts else schema.empty_table()
     return out
 
@@ -1205,7 +1205,7 @@ L1_ONLY_COLUMNS = ("name", "origin", "source_ref", "updated_at", "realis", "pola
                    "language", "original_language", "translation", "publisher", "author", "published")
 
 
-def _read_rows(path: Path, schema: pa.Schema, dictionary: bool = False):
+def read_rows(path: Path, schema: pa.Schema, dictionary: bool = False):
     """A table file in pieces of bounded size (a row group at a time for a big single file); with
     dictionary=True, the L1_ONLY_COLUMNS it has are read as dictionaries."""
     pf = None
@@ -1239,7 +1239,7 @@ def _spill(root: Path, contract: Contract, partitions: int, tmp: Path) -> tuple[
         n = 0
         try:
             for path in storage.table_files(root, table):
-                for data in _read_rows(path, schema):
+                for data in read_rows(path, schema):
                     n += data.num_rows
                     part = _partition_of(_keys(table, data), partitions)
                     order = np.argsort(part, kind="stable")
