@@ -3,6 +3,7 @@ the same check ids. Valid records are generated from each schema, then one field
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -138,3 +139,90 @@ def test_dollar_ends_the_string_for_both_engines():
         reference |= {(f.record, f.field, f.check) for f in record_findings(CONTRACT.validators["entities"], "entities", rec, str(i))}
     assert engine == reference == {("1", "id", "schema-pattern"), ("2", "annotator", "schema-pattern")}
     assert _python_regex("^a[$]b\\$$").search("a$b$") and not _python_regex("^a$").search("a\n")
+
+
+# --- patterns matched by shape -------------------------------------------------------------------------
+
+def _schema_patterns():
+    out = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str):
+                out.add(node["pattern"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+    walk(CONTRACT.schemas)
+    return sorted(out)
+
+
+# the corpus's patterns, and constructs they do not use yet: escapes whose ASCII members differ between RE2
+# and Python's re (\s and \v), word boundaries, '.', negated classes, alternation, non-ASCII literals
+_EXTRA_PATTERNS = [r"^\d{2,3}\s\w+$", r"\bab.c\b", r"^[^a-c/]+(x|yz)?$", r"é+[^xé]?$", r"^(Q|q)[1-9]\d*$", r"^\S+$", r"a\Wb",
+                   r"^[^\n]*$", r"^.+$"]
+_CHARS = "aAbBcCqQxXyYzZhpst09_-./:/ \t\n\r\v\x0c\x00\x1cé€😀"
+
+
+@pytest.mark.parametrize("pattern", _schema_patterns() + _EXTRA_PATTERNS)
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_shapes_match_as_the_values_do(pattern, data):
+    """A value and its shape match a pattern alike (RE2, Arrow's engine), whatever the characters: matching
+    strings from the pattern, each with some characters replaced, and strings of arbitrary characters. For
+    the corpus's patterns, the JSON validators agree too."""
+    import re
+
+    import pyarrow.compute as pc
+
+    from newscorpus.contract import _python_regex
+    from newscorpus.schemacheck import mismatches_by_shape, shape_table, shapes
+
+    table = shape_table(pattern)
+    assert table is not None, pattern
+    matching = data.draw(st.lists(st.from_regex(re.compile(pattern), fullmatch=False), min_size=1, max_size=12))
+    edits = data.draw(st.lists(st.tuples(st.integers(0, 11), st.integers(0, 40), st.sampled_from(_CHARS)), max_size=12))
+    values = list(matching)
+    for which, at, char in edits:
+        v = values[which % len(values)]
+        values.append(v[:at] + char + v[at + 1:])
+    values += data.draw(st.lists(st.text(st.sampled_from(_CHARS), max_size=10), max_size=12))
+    arr = pa.array(["pad"] + values, pa.string()).slice(1)
+    got = np.asarray(mismatches_by_shape(shapes(arr, table), pattern), dtype=bool).tolist()
+    by_re2 = pc.invert(pc.match_substring_regex(arr, pattern)).to_pylist()
+    assert got == by_re2, [(v, g, r) for v, g, r in zip(values, got, by_re2) if g != r]
+    if pattern in _schema_patterns():  # (Python's \s and \d take in non-ASCII characters that RE2's do not)
+        assert got == [not _python_regex(pattern).search(v) for v in values]
+
+
+def test_shapes_refuse_patterns_they_cannot_be_sure_of():
+    from newscorpus.schemacheck import shape_table
+
+    for pattern in ["(?i)^abc$", r"(a)\1", "[[:alpha:]]", r"^\pL", r"a(?=b)", r"(?<!a)b", r"\Qa.b\E"]:
+        assert shape_table(pattern) is None, pattern
+    table = shape_table("^[a-z0-9][a-z0-9-]*(/[A-Za-z0-9_.-]+)+$")
+    assert b"kz-csto/M12".translate(table) == b"kz-csto/M12".translate(table).translate(table)
+    assert len({b"kz-csto/M12".translate(table), b"ab-cdef/X99".translate(table)}) == 1
+    assert b"kz-csto/M12".translate(table) != b"kz-csto/m12".translate(table)  # M is allowed after the slash only
+
+
+def test_long_columns_report_the_rows_that_fail_their_pattern():
+    """Past _SHAPES_FROM values a column is matched by shape: the failing ids are found, at their rows and
+    list positions, among many that pass, and a column of many shapes is matched value by value."""
+    from newscorpus import schemacheck
+
+    base = {"article_id": "kz-csto", "type": "PER", "name": "X", "wikidata": None, "annotator": "gold-seed", "status": "gold",
+            "origin": "manual", "source_ref": None, "updated_at": "2026-11-28T14:00:00Z"}
+    n = schemacheck._SHAPES_FROM + 500
+    rows = [{**base, "id": f"kz-csto/E{i}", "mentions": [{"id": f"kz-csto/M{i}.{j}", "start": 0, "end": 1, "text": "X", "kind": "NAM"}
+                                                          for j in range(2)]} for i in range(n)]
+    rows[17]["id"] = "kz-csto/E17/"
+    rows[4000]["mentions"][1]["id"] = "Kz-csto/M4000.1"
+    rows[4001]["annotator"] = "Gold"
+    arrow = pa.Table.from_pylist(rows, schema=relaxed(CONTRACT.arrow_schema("entities")))
+    findings, bad = compile_table("entities", CONTRACT.schemas["entities"]).check(arrow, ids=[str(i) for i in range(n)])
+    assert {(f.record, f.field, f.check) for f in findings} == {
+        ("17", "id", "schema-pattern"), ("4000", "mentions[1].id", "schema-pattern"), ("4001", "annotator", "schema-pattern")}
+    assert np.flatnonzero(bad).tolist() == [17, 4000, 4001]
