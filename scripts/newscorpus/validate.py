@@ -109,6 +109,7 @@ def check_level1(contract: Contract, tables: dict, local: bool = False) -> tuple
         data = tables[table]
         found, bad = compile_table(table, contract.schemas[table]).check(data)
         findings += found
+        data = _decoded(data)
         clean[table] = data.filter(pa.array(~bad)) if bad.any() else data
         excluded[table] = data.filter(pa.array(bad)) if bad.any() else data.slice(0, 0)
     c = Corpus(contract, clean, excluded, local=local)
@@ -116,6 +117,16 @@ def check_level1(contract: Contract, tables: dict, local: bool = False) -> tuple
                   c.duplicates, c.corpus, c.personal_data):
         findings += check()
     return findings, c
+
+
+def _decoded(data: pa.Table) -> pa.Table:
+    """`data` with the DECODED_AFTER_L1 columns that were read as dictionaries made plain again."""
+    for name in DECODED_AFTER_L1:
+        if name in data.column_names and pa.types.is_dictionary(data.schema.field(name).type):
+            i = data.schema.get_field_index(name)
+            data = data.set_column(i, data.schema.field(name).with_type(data.schema.field(name).type.value_type),
+                                   data.column(i).cast(data.schema.field(name).type.value_type))
+    return data
 
 
 def _np(arr) -> np.ndarray:
@@ -1182,6 +1193,8 @@ def _keys(table: str, data: pa.Table) -> pa.Array:
     if table == "articles":
         return pc.fill_null(_col(data, "id"), "")
     key = _col(data, "article_id")
+    if pa.types.is_dictionary(key.type):  # (before level 1, as read)
+        key = key.cast(key.type.value_type)
     if key.null_count:
         ids = _col(data, "id")
         fill = pa.array(_prefix(ids.filter(pc.is_null(key)).to_pylist()), pa.string())
@@ -1203,18 +1216,22 @@ def _spill_path(tmp: Path, table: str, p: int) -> Path:
 # read as dictionaries, they are neither decoded into strings nor checked more than once a distinct value.
 L1_ONLY_COLUMNS = ("name", "origin", "source_ref", "updated_at", "realis", "polarity", "time", "stance", "topic",
                    "language", "original_language", "translation", "publisher", "author", "published")
+# Columns of few distinct values that later levels read too: read as dictionaries as well (Parquet stores
+# them so), checked once a distinct value, then decoded for levels 2 to 4; reading and decoding costs less
+# than reading them as strings (~6 ms against ~10 ms for 600,000 values).
+DECODED_AFTER_L1 = ("article_id", "type", "annotator", "status")
 
 
 def read_rows(path: Path, schema: pa.Schema, dictionary: bool = False):
     """A table file in pieces of bounded size (a row group at a time for a big single file); with
-    dictionary=True, the L1_ONLY_COLUMNS it has are read as dictionaries."""
+    dictionary=True, the L1_ONLY_COLUMNS and DECODED_AFTER_L1 it has are read as dictionaries."""
     pf = None
     try:
         pf = pq.ParquetFile(path, page_checksum_verification=True)
         as_dictionary = []
         if dictionary:  # only plain string columns the file has: conform() names a missing or mistyped one as in memory
             stored = pf.schema_arrow
-            as_dictionary = [f.name for f in schema if f.name in L1_ONLY_COLUMNS and pa.types.is_string(f.type)
+            as_dictionary = [f.name for f in schema if f.name in L1_ONLY_COLUMNS + DECODED_AFTER_L1 and pa.types.is_string(f.type)
                              and f.name in stored.names and pa.types.is_string(stored.field(f.name).type)]
             if as_dictionary:
                 pf = pq.ParquetFile(path, page_checksum_verification=True, read_dictionary=as_dictionary, metadata=pf.metadata)

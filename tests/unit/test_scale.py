@@ -96,8 +96,8 @@ def test_unreadable_shard(tmp_path):
 def test_shard_missing_a_column_is_unreadable_like_in_memory(tmp_path, column, change):
     """A shard without a column, or with a column stored as a dictionary (a pandas category), gives the
     in-memory path's table-unreadable finding (naming the file and the column) in the aligned path too,
-    where the validator asks Parquet for some columns (origin, not annotator or status) as dictionaries;
-    nothing crashes."""
+    where the validator asks Parquet for some columns (origin, annotator, status) as dictionaries; nothing
+    crashes."""
     result = generate(tmp_path / "missing", articles=120, seed=8, shard_rows=40)
     shard = sorted((result.root / "annotations" / "entities").glob("*.parquet"))[1]
     table = pq.read_table(shard)
@@ -300,13 +300,14 @@ def test_texts_left_out_of_the_nfc_test_are_nfc():
 
 
 def test_columns_read_as_dictionaries_are_plain_strings_of_the_contract():
-    """The validator reads the columns only level 1 looks at as dictionaries (a performance hint, so it
-    lists names): each is a top-level string field of some table, so that a rename is noticed here."""
+    """The validator reads the columns only level 1 looks at, and a few more that it decodes after level 1,
+    as dictionaries (a performance hint, so it lists names): each is a top-level string field of some
+    table, so that a rename is noticed here."""
     from newscorpus.contract import TABLES, load_contract
-    from newscorpus.validate import L1_ONLY_COLUMNS
+    from newscorpus.validate import DECODED_AFTER_L1, L1_ONLY_COLUMNS
 
     from conftest import REPO
 
     contract = load_contract(REPO)
     fields = {f.name: f.type for t in TABLES for f in contract.arrow_schema(t)}
-    assert all(name in fields and pa.types.is_string(fields[name]) for name in L1_ONLY_COLUMNS)
+    assert all(name in fields and pa.types.is_string(fields[name]) for name in L1_ONLY_COLUMNS + DECODED_AFTER_L1)
