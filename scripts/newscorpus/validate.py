@@ -851,7 +851,7 @@ class _Texts:
 
     def __init__(self, text: pa.Array):
         self.text = text
-        self._windows = None
+        self._words = None
         self.buf, self.off = _utf8(text)
         self.lo, hi = int(self.off[0]), int(self.off[-1])
         lead = np.empty(hi - self.lo + 1, dtype=bool)  # a UTF-8 lead byte, and the end of the last text
@@ -866,19 +866,22 @@ class _Texts:
 
     def substrings(self, bs: np.ndarray, be: np.ndarray) -> pa.Array:
         """The texts' bytes [bs, be) for every pair, as a string array copied by Arrow: string views onto
-        the text buffer (the first 12 bytes inline, as the format wants), cast to plain strings."""
+        the text buffer (a length, then the first 12 bytes inline, or for a longer string its first 4
+        bytes, buffer 0 and its offset), built as four 32-bit words a view from unaligned word reads of
+        the text buffer, then cast to plain strings."""
         n = len(bs)
-        ln = (be - bs).astype("<i4")
-        views = np.zeros((n, 16), np.uint8)
-        views[:, :4] = ln.view(np.uint8).reshape(n, 4)
-        if self._windows is None:  # every 12-byte window of the texts, as rows of a strided view
-            self._windows = np.lib.stride_tricks.sliding_window_view(np.concatenate([self.buf, np.zeros(12, np.uint8)]), 12)
-        inline = self._windows[bs]
-        inline *= np.arange(12, dtype=np.int32)[None, :] < ln[:, None]
-        views[:, 4:] = inline
-        long = ln > 12
-        views[long, 8:12] = 0  # buffer 0
-        views[long, 12:] = bs[long].astype("<i4").view(np.uint8).reshape(-1, 4)
+        ln = (be - bs).astype(np.int64)
+        if self._words is None:  # the 32-bit word at every byte position of the texts (padded at the end)
+            self._padded = np.concatenate([self.buf, np.zeros(16, np.uint8)])
+            self._words = np.ndarray((len(self.buf) + 12,), dtype="<u4", buffer=self._padded, strides=(1,))
+        views = np.empty((n, 4), dtype="<u4")
+        views[:, 0] = ln
+        for k in range(3):  # inline bytes 4k..4k+3, those past the end of the string zeroed
+            kept = np.clip(ln - 4 * k, 0, 4).astype(np.uint64) * np.uint64(8)
+            views[:, 1 + k] = self._words[bs + 4 * k] & ((np.uint64(1) << kept) - np.uint64(1)).astype(np.uint32)
+        long = np.flatnonzero(ln > 12)
+        views[long, 2] = 0  # buffer 0
+        views[long, 3] = bs[long]
         data = self.text.buffers()[2] or pa.py_buffer(b"")
         return pc.cast(pa.Array.from_buffers(pa.string_view(), n, [None, pa.py_buffer(views), data]), pa.string())
 
