@@ -1125,7 +1125,7 @@ def _load_unit(contract: Contract, tmp: Path, unit) -> dict:
     out = {}
     for table in TABLES:
         schema = contract.arrow_schema(table)
-        parts = [data for path in where.files[table] for data in read_rows(path, schema, dictionary=True)]
+        parts = [data for path in where.files[table] for data in read_rows(path, schema, dictionary=True, threads=False)]
         out[table] = pa.concat_tables(parts) if parts else schema.empty_table()
     return out
 
@@ -1225,9 +1225,10 @@ L1_ONLY_COLUMNS = ("name", "origin", "source_ref", "updated_at", "realis", "pola
 DECODED_AFTER_L1 = ("article_id", "type", "annotator", "status")
 
 
-def read_rows(path: Path, schema: pa.Schema, dictionary: bool = False):
+def read_rows(path: Path, schema: pa.Schema, dictionary: bool = False, threads: bool = True):
     """A table file in pieces of bounded size (a row group at a time for a big single file); with
-    dictionary=True, the L1_ONLY_COLUMNS and DECODED_AFTER_L1 it has are read as dictionaries."""
+    dictionary=True, the L1_ONLY_COLUMNS and DECODED_AFTER_L1 it has are read as dictionaries. Worker
+    processes, already one a core, read with threads=False (Arrow's threads would only add their cost)."""
     pf = None
     try:
         pf = pq.ParquetFile(path, page_checksum_verification=True)
@@ -1240,10 +1241,10 @@ def read_rows(path: Path, schema: pa.Schema, dictionary: bool = False):
                 pf = pq.ParquetFile(path, page_checksum_verification=True, read_dictionary=as_dictionary, metadata=pf.metadata)
         check_data_version(pf.schema_arrow.metadata, (schema.metadata or {}).get(SCHEMA_VERSION_KEY, b"").decode(), str(path))
         if pf.metadata.num_rows <= 1_000_000 or pf.num_row_groups == 1:
-            yield storage.conform(pf.read(), schema, str(path), as_dictionary)
+            yield storage.conform(pf.read(use_threads=threads), schema, str(path), as_dictionary)
             return
         for i in range(pf.num_row_groups):
-            yield storage.conform(pf.read_row_group(i), schema, str(path), as_dictionary)
+            yield storage.conform(pf.read_row_group(i, use_threads=threads), schema, str(path), as_dictionary)
     except (OSError, pa.ArrowException) as exc:
         raise StorageError(f"{path}: unreadable Parquet: {str(exc).splitlines()[0]}") from None
 
