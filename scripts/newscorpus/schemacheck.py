@@ -153,7 +153,11 @@ def _paths(level: Level, positions: tuple, n: int) -> list[str]:
 
 
 def _emit(level: Level, failing, check: str, message: str):
-    mask = np.asarray(failing.to_numpy(zero_copy_only=False) if hasattr(failing, "to_numpy") else failing, dtype=bool)
+    if isinstance(failing, (pa.Array, pa.ChunkedArray)):  # (normally all false: a bitmap test, no conversion)
+        if failing.null_count == len(failing) or not pc.any(failing).as_py():
+            return
+        failing = failing.to_numpy(zero_copy_only=False)
+    mask = np.asarray(failing, dtype=bool)
     if mask.any():
         rows, positions = level.locate(np.flatnonzero(mask))
         yield rows, _paths(level, positions, len(rows)), check, message
