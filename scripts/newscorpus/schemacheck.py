@@ -198,18 +198,20 @@ def _few_runs(values: pa.Array) -> bool:
     return n > 1 and values.null_count == 0 and (pc.sum(pc.not_equal(values.slice(1), values.slice(0, n - 1))).as_py() + 1) * 4 <= n
 
 
+def _offsets(values: pa.Array) -> np.ndarray:
+    """The byte offsets of the strings of `values` in its data buffer (len + 1 of them), zero-copy."""
+    off = np.frombuffer(values.buffers()[1], dtype=np.int64 if pa.types.is_large_string(values.type) else np.int32)
+    return off[values.offset: values.offset + len(values) + 1]
+
+
 def _char_lengths(values: pa.Array, low: int | None, high: int | None) -> pa.Array:
     """Lengths of the strings, in characters where that decides `low <= length <= high`, else in bytes:
     a string of n bytes has n/4 to n characters, so only those whose bytes leave it open are counted in
     characters (the others would pass or fail either way)."""
     if not len(values) or values.buffers()[2] is None:
         return pc.utf8_length(values)
-    data = values.buffers()[2]
-    off = np.frombuffer(values.buffers()[1], dtype=np.int64 if pa.types.is_large_string(values.type) else np.int32)
-    bounds = off[values.offset: values.offset + len(values) + 1]
+    bounds = _offsets(values)
     nbytes = np.diff(bounds).astype(np.int64)
-    if bounds[-1] == bounds[0] or np.frombuffer(data, np.uint8)[bounds[0]:bounds[-1]].max() < 0x80:
-        return pc.binary_length(values)  # all ASCII: bytes are characters
     open_ = np.zeros(len(nbytes), dtype=bool)
     if low:
         open_ |= (nbytes >= low) & (nbytes < 4 * low - 3)
@@ -217,9 +219,10 @@ def _char_lengths(values: pa.Array, low: int | None, high: int | None) -> pa.Arr
         open_ |= nbytes > high
     if values.null_count:
         open_ &= values.is_valid().to_numpy(zero_copy_only=False)
+    if not open_.any() or np.frombuffer(values.buffers()[2], np.uint8)[bounds[0]:bounds[-1]].max() < 0x80:
+        return pc.binary_length(values)  # bytes decide, or all ASCII: bytes are characters
     rows = np.flatnonzero(open_)
-    if len(rows):
-        nbytes[rows] = pc.utf8_length(values.take(pa.array(rows))).to_numpy(zero_copy_only=False)
+    nbytes[rows] = pc.utf8_length(values.take(pa.array(rows))).to_numpy(zero_copy_only=False)
     return pa.array(nbytes, mask=~values.is_valid().to_numpy(zero_copy_only=False) if values.null_count else None)
 
 
@@ -328,8 +331,7 @@ def shape_table(pattern: str) -> bytes | None:
 
 def shapes(values: pa.Array, table: bytes) -> pa.Array:
     """The strings of `values` (no nulls) with their bytes translated by `table`: one pass over the data."""
-    large = pa.types.is_large_string(values.type)
-    off = np.frombuffer(values.buffers()[1], np.int64 if large else np.int32)[values.offset: values.offset + len(values) + 1]
+    off = _offsets(values)
     data = values.buffers()[2]
     translated = b"" if data is None else data.slice(int(off[0]), int(off[-1] - off[0])).to_pybytes().translate(table)
     return pa.Array.from_buffers(values.type, len(values), [None, pa.py_buffer(off - off[0]), pa.py_buffer(translated)])

@@ -122,10 +122,10 @@ def check_level1(contract: Contract, tables: dict, local: bool = False) -> tuple
 def _decoded(data: pa.Table) -> pa.Table:
     """`data` with the DECODED_AFTER_L1 columns that were read as dictionaries made plain again."""
     for name in DECODED_AFTER_L1:
-        if name in data.column_names and pa.types.is_dictionary(data.schema.field(name).type):
-            i = data.schema.get_field_index(name)
-            data = data.set_column(i, data.schema.field(name).with_type(data.schema.field(name).type.value_type),
-                                   data.column(i).cast(data.schema.field(name).type.value_type))
+        i = data.schema.get_field_index(name)
+        if i >= 0 and pa.types.is_dictionary(data.schema.field(i).type):
+            plain = data.schema.field(i).type.value_type
+            data = data.set_column(i, data.schema.field(i).with_type(plain), data.column(i).cast(plain))
     return data
 
 
