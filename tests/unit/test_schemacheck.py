@@ -208,21 +208,32 @@ def test_shapes_refuse_patterns_they_cannot_be_sure_of():
     assert b"kz-csto/M12".translate(table) != b"kz-csto/m12".translate(table)  # M is allowed after the slash only
 
 
-def test_long_columns_report_the_rows_that_fail_their_pattern():
+def test_long_columns_report_the_rows_that_fail_their_pattern(monkeypatch):
     """Past _SHAPES_FROM values a column is matched by shape: the failing ids are found, at their rows and
-    list positions, among many that pass, and a column of many shapes is matched value by value."""
+    list positions, among many that pass; a column of many shapes is matched value by value, just as well."""
+    import random
+
     from newscorpus import schemacheck
 
+    by_shape = []
+    real = schemacheck.mismatches_by_shape
+    monkeypatch.setattr(schemacheck, "mismatches_by_shape", lambda shaped, pattern: by_shape.append(len(shaped)) or real(shaped, pattern))
+    rng = random.Random(5)
     base = {"article_id": "kz-csto", "type": "PER", "name": "X", "wikidata": None, "annotator": "gold-seed", "status": "gold",
             "origin": "manual", "source_ref": None, "updated_at": "2026-11-28T14:00:00Z"}
     n = schemacheck._SHAPES_FROM + 500
-    rows = [{**base, "id": f"kz-csto/E{i}", "mentions": [{"id": f"kz-csto/M{i}.{j}", "start": 0, "end": 1, "text": "X", "kind": "NAM"}
-                                                          for j in range(2)]} for i in range(n)]
-    rows[17]["id"] = "kz-csto/E17/"
-    rows[4000]["mentions"][1]["id"] = "Kz-csto/M4000.1"
-    rows[4001]["annotator"] = "Gold"
-    arrow = pa.Table.from_pylist(rows, schema=relaxed(CONTRACT.arrow_schema("entities")))
-    findings, bad = compile_table("entities", CONTRACT.schemas["entities"]).check(arrow, ids=[str(i) for i in range(n)])
-    assert {(f.record, f.field, f.check) for f in findings} == {
-        ("17", "id", "schema-pattern"), ("4000", "mentions[1].id", "schema-pattern"), ("4001", "annotator", "schema-pattern")}
-    assert np.flatnonzero(bad).tolist() == [17, 4000, 4001]
+    for many_shapes in (False, True):
+        def local(i, j):  # a few shapes (M1.0, M12.1, ...) or hundreds (aB.-0x, ...)
+            return "".join(rng.choice("aB.-0_") for _ in range(6)) + f"{i}.{j}" if many_shapes else f"M{i}.{j}"
+        rows = [{**base, "id": f"kz-csto/E{i}", "mentions": [{"id": f"kz-csto/{local(i, j)}", "start": 0, "end": 1, "text": "X", "kind": "NAM"}
+                                                              for j in range(2)]} for i in range(n)]
+        rows[17]["id"] = "kz-csto/E17/"
+        rows[4000]["mentions"][1]["id"] = "Kz-csto/M4000.1"
+        rows[4001]["annotator"] = "Gold"
+        arrow = pa.Table.from_pylist(rows, schema=relaxed(CONTRACT.arrow_schema("entities")))
+        by_shape.clear()
+        findings, bad = compile_table("entities", CONTRACT.schemas["entities"]).check(arrow, ids=[str(i) for i in range(n)])
+        assert {(f.record, f.field, f.check) for f in findings} == {
+            ("17", "id", "schema-pattern"), ("4000", "mentions[1].id", "schema-pattern"), ("4001", "annotator", "schema-pattern")}
+        assert np.flatnonzero(bad).tolist() == [17, 4000, 4001]
+        assert n in by_shape and (2 * n in by_shape) != many_shapes  # the ids by shape; the mention ids unless many shapes
