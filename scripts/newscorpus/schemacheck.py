@@ -310,17 +310,17 @@ def shape_table(pattern: str) -> bytes | None:
     (other bytes, hence every UTF-8 sequence, unchanged), or None if the pattern is not understood well
     enough to be sure (it is then matched value by value). Newline and carriage return stay apart for
     `$` and `.`; RE2-only syntax that Python's parser would read otherwise ([[:alpha:]]) is refused."""
-    from re import _parser
-
     if "[:" in pattern:
         return None
     try:
+        from re import _parser  # (Python's own parser, private: if it ever moves, patterns go value by value)
+
         parsed = _parser.parse(pattern)
         if parsed.state.flags & ~re.UNICODE:
             return None
         sets = [{10}, {13}]
         _atom_sets(parsed, sets)
-    except (re.error, ValueError, TypeError, IndexError, OverflowError, RecursionError):
+    except (ImportError, AttributeError, re.error, ValueError, TypeError, IndexError, OverflowError, RecursionError):
         return None
     table = bytearray(range(256))
     first = {}
