@@ -265,6 +265,26 @@ def _category_sets(category) -> list[set]:
     return [re2[name], py]
 
 
+def _class_sets(items) -> list[set]:
+    """A parsed [...] is one set, whether negated or not (a byte is in it or not): its ASCII members with its
+    \\d, \\s, \\w as RE2 reads them, and again as re does."""
+    from re import _constants as c
+
+    members, by_re2, by_re = set(), set(), set()
+    for op, item in items:
+        if op == c.LITERAL:
+            members.add(item)
+        elif op == c.RANGE:
+            members.update(range(item[0], min(item[1], 127) + 1))
+        elif op == c.CATEGORY:
+            re2, python = _category_sets(item)
+            by_re2 |= re2
+            by_re |= python
+        elif op != c.NEGATE:
+            raise ValueError(op)
+    return [(members | by_re2) & _ASCII, (members | by_re) & _ASCII]
+
+
 def _atom_sets(parsed, out: list) -> None:
     """The sets of ASCII bytes that the atoms of a parsed pattern (re's parser) tell apart; ValueError for
     anything whose effect on classes is not certain here (flags, back-references, look-arounds)."""
@@ -273,20 +293,8 @@ def _atom_sets(parsed, out: list) -> None:
     for op, arg in parsed:
         if op in (c.LITERAL, c.NOT_LITERAL):
             out.append({arg} & _ASCII)
-        elif op == c.IN:  # one set: [...] holds a byte or not (as RE2 reads its \\d, \\s, \\w, and as re does)
-            members, by_re2, by_re = set(), set(), set()
-            for item_op, item in arg:
-                if item_op == c.LITERAL:
-                    members.add(item)
-                elif item_op == c.RANGE:
-                    members.update(range(item[0], min(item[1], 127) + 1))
-                elif item_op == c.CATEGORY:
-                    re2, python = _category_sets(item)
-                    by_re2 |= re2
-                    by_re |= python
-                elif item_op != c.NEGATE:
-                    raise ValueError(item_op)
-            out.extend([(members | by_re2) & _ASCII, (members | by_re) & _ASCII])
+        elif op == c.IN:
+            out.extend(_class_sets(arg))
         elif op == c.ANY or op == c.AT and arg in (c.AT_BEGINNING, c.AT_BEGINNING_STRING, c.AT_END, c.AT_END_STRING):
             pass
         elif op == c.AT and arg in (c.AT_BOUNDARY, c.AT_NON_BOUNDARY):
