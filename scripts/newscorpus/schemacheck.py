@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from .contract import _allows_null, _non_null
 from .findings import Finding
-from .storage import one_array
+from .storage import one_array, string_offsets
 
 # keywords with no run-time meaning here, or guaranteed by the Arrow schema
 _STRUCTURAL = {"type", "properties", "required", "additionalProperties", "items", "anyOf",
@@ -198,19 +198,13 @@ def _few_runs(values: pa.Array) -> bool:
     return n > 1 and values.null_count == 0 and (pc.sum(pc.not_equal(values.slice(1), values.slice(0, n - 1))).as_py() + 1) * 4 <= n
 
 
-def _offsets(values: pa.Array) -> np.ndarray:
-    """The byte offsets of the strings of `values` in its data buffer (len + 1 of them), zero-copy."""
-    off = np.frombuffer(values.buffers()[1], dtype=np.int64 if pa.types.is_large_string(values.type) else np.int32)
-    return off[values.offset: values.offset + len(values) + 1]
-
-
 def _char_lengths(values: pa.Array, low: int | None, high: int | None) -> pa.Array:
     """Lengths of the strings, in characters where that decides `low <= length <= high`, else in bytes:
     a string of n bytes has n/4 to n characters, so only those whose bytes leave it open are counted in
     characters (the others would pass or fail either way)."""
     if not len(values) or values.buffers()[2] is None:
         return pc.utf8_length(values)
-    bounds = _offsets(values)
+    bounds = string_offsets(values)
     nbytes = np.diff(bounds).astype(np.int64)
     open_ = np.zeros(len(nbytes), dtype=bool)
     if low:
@@ -339,7 +333,7 @@ def shape_table(pattern: str) -> bytes | None:
 
 def shapes(values: pa.Array, table: bytes) -> pa.Array:
     """The strings of `values` (no nulls) with their bytes translated by `table`: one pass over the data."""
-    off = _offsets(values)
+    off = string_offsets(values)
     data = values.buffers()[2]
     translated = b"" if data is None else data.slice(int(off[0]), int(off[-1] - off[0])).to_pybytes().translate(table)
     return pa.Array.from_buffers(values.type, len(values), [None, pa.py_buffer(off - off[0]), pa.py_buffer(translated)])

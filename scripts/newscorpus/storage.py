@@ -22,6 +22,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -60,6 +61,17 @@ def one_array(values):
             return values.chunk(0)
         return values.combine_chunks()
     return values
+
+
+def plain(values):
+    """`values` (an array) with a dictionary array decoded into its value type; other arrays as they are."""
+    return values.dictionary_decode() if pa.types.is_dictionary(values.type) else values
+
+
+def string_offsets(values: pa.Array) -> np.ndarray:
+    """The byte offsets of the strings of `values` in its data buffer (len + 1 of them), zero-copy."""
+    off = np.frombuffer(values.buffers()[1], dtype=np.int64 if pa.types.is_large_string(values.type) else np.int32)
+    return off[values.offset: values.offset + len(values) + 1]
 
 
 def column_chunk_index(meta, path: str) -> int | None:

@@ -170,11 +170,9 @@ def _codes(values) -> np.ndarray:
     for group-bys and comparisons on integers instead of strings. A column of long runs of equal values
     (article_id, status, annotator of stored tables) is coded by hashing one value a run; anything else by
     hashing every value."""
-    values = storage.one_array(values)
+    values = storage.plain(storage.one_array(values))
     if len(values) == 0:
         return np.zeros(0, np.int64)
-    if pa.types.is_dictionary(values.type):
-        values = values.cast(values.type.value_type)
     runs = equal_runs(values)
     if runs is not None:
         heads, run = runs
@@ -836,10 +834,7 @@ def flat_arguments(events: pa.Table) -> pa.Table:
 def _utf8(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """The UTF-8 bytes of a string array and the byte offset of each value (len + 1), zero-copy."""
     arr = storage.one_array(arr)
-    if pa.types.is_large_string(arr.type):
-        off = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
-    else:
-        off = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset: arr.offset + len(arr) + 1].astype(np.int64)
+    off = storage.string_offsets(arr).astype(np.int64, copy=False)
     data = arr.buffers()[2]
     buf = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
     return buf, off
@@ -1195,9 +1190,7 @@ def _keys(table: str, data: pa.Table) -> pa.Array:
     """The article each row belongs to (see above); "" when even that is null."""
     if table == "articles":
         return pc.fill_null(_col(data, "id"), "")
-    key = _col(data, "article_id")
-    if pa.types.is_dictionary(key.type):  # (before level 1, as read)
-        key = key.cast(key.type.value_type)
+    key = storage.plain(_col(data, "article_id"))  # (a dictionary before level 1, as read)
     if key.null_count:
         ids = _col(data, "id")
         fill = pa.array(_prefix(ids.filter(pc.is_null(key)).to_pylist()), pa.string())
@@ -1357,8 +1350,7 @@ def _edges(tables: dict) -> list:
     out = []
 
     def check(values, keys):
-        if isinstance(values, pa.ChunkedArray):
-            values = storage.one_array(values)
+        values = storage.one_array(values)
         sel = np.flatnonzero(_prefix_differs(values, keys))
         if len(sel):
             out.extend(zip(_at(keys, sel), _prefix(_at(values, sel))))

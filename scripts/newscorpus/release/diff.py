@@ -416,11 +416,7 @@ def _pyequal(a, b) -> np.ndarray:
 def _same(a, b) -> np.ndarray:
     """a[i] == b[i] for every row, as Python compares the values (None == None, lists and structs by value),
     over two aligned arrays; columnar where the types allow it, value by value where they do not."""
-    a, b = storage.one_array(a), storage.one_array(b)
-    if pa.types.is_dictionary(a.type):
-        a = a.dictionary_decode()
-    if pa.types.is_dictionary(b.type):
-        b = b.dictionary_decode()
+    a, b = storage.plain(storage.one_array(a)), storage.plain(storage.one_array(b))
     n = len(a)
     if n == 0:
         return np.ones(0, bool)
