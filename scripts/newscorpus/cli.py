@@ -106,8 +106,14 @@ def validate(path, fmt, select, ignore):
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--path", "path", type=click.Path(file_okay=False), help="Corpus root (default: here or above).")
 @click.option("--dry-run", is_flag=True, help="Check and report, write nothing.")
-def import_(table, file, path, dry_run):
+@click.option("--annotator", help="Pseudonym for records that give none (annotations only).")
+def import_(table, file, path, dry_run, annotator):
     """Validate JSONL records and merge them by id into TABLE, atomically: all or nothing.
+
+    Annotation records may give a span by its text instead of offsets: "Almaty", {"text": "Almaty",
+    "occurrence": 2} or {"text": "country", "context": "the country's"}; an argument or a claimer by its
+    mention's span, {"role": "place", "mention": "Almaty"}; local ids (E1) or none (assigned). See
+    docs/adding-articles.md.
 
     \b
     Example:
@@ -116,7 +122,49 @@ def import_(table, file, path, dry_run):
     """
     from .importer import import_file
 
-    result = import_file(_root(path), table, Path(file), dry_run=dry_run)
+    result = import_file(_root(path), table, Path(file), dry_run=dry_run, annotator=annotator)
+    click.echo(result.summary() + (" (dry run: nothing written)" if dry_run else ""))
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--id", "id_", help="Article id (one article only; default: a slug of the title or file name).")
+@click.option("--title", help="Headline (one article only).")
+@click.option("--url", help="Source URL.")
+@click.option("--published", help="Publication date, YYYY-MM-DD.")
+@click.option("--publisher", help="Publisher.")
+@click.option("--author", help="Author(s).")
+@click.option("--license", "license_", help="SPDX license id of the text (default: unknown, left out of releases).")
+@click.option("--language", help="BCP-47 tag of the text (default: en).")
+@click.option("--original-language", help="BCP-47 tag of the language it was translated from.")
+@click.option("--translation", type=click.Choice(["machine", "human"]), help="How it was translated.")
+@click.option("--split", type=click.Choice(["train", "validation", "test"]), help="Split (default: by a hash of the id, see --split-ratios).")
+@click.option("--split-ratios", help="Shares for the hashed split, train=0.8,validation=0.1,test=0.1 (the default) or 80/10/10.")
+@click.option("--path", "path", type=click.Path(file_okay=False), help="Corpus root (default: here or above).")
+@click.option("--dry-run", is_flag=True, help="Check and report, write nothing.")
+def add(files, id_, title, url, published, publisher, author, license_, language, original_language, translation, split,
+        split_ratios, path, dry_run):
+    """Add articles from plain text: .txt files, folders of .txt files, or JSONL with only the fields you know.
+
+    The tool derives text_sha256, updated_at, source_ref (the file), the id (a slug of the title or the file
+    name; a collision is refused), null for metadata not given, and the split from a hash of the id. Text is
+    normalised to NFC and \\n line breaks, and each change is reported. All or nothing, through the validator.
+    JSONL fields: text, and optionally id, title, url, published, publisher, author, license, language,
+    original_language, translation, split (options give defaults for what a record leaves out).
+
+    \b
+    Example:
+      newscorpus add story.txt --title "Protests in Almaty" --license CC-BY-4.0 --published 2022-01-05
+      newscorpus add incoming/ --license CC-BY-4.0 --publisher "Example News"
+      newscorpus add batch.jsonl --language en
+    """
+    from .add import add_articles, parse_ratios
+
+    defaults = dict(id=id_, title=title, url=url, published=published, publisher=publisher, author=author, license=license_,
+                    language=language, original_language=original_language, translation=translation, split=split)
+    result = add_articles(_root(path), [Path(f) for f in files], defaults, parse_ratios(split_ratios), dry_run=dry_run)
+    for a in result.added:
+        click.echo(a.line())
     click.echo(result.summary() + (" (dry run: nothing written)" if dry_run else ""))
 
 

@@ -7,7 +7,7 @@ that the stored corpus does not have, nothing is written and the findings say wh
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -110,7 +110,31 @@ def apply_changes(root: Path, changes: dict, contract: Contract, dry_run: bool =
     return after.findings
 
 
-def import_file(root: Path, table: str, path: Path, dry_run: bool = False) -> MergeResult:
+def _located(findings: list[Finding], lines: dict, source: str) -> list[Finding]:
+    """Findings of the merged corpus about records of this input, given the input's file and line."""
+    out = []
+    for f in findings:
+        line = lines.get(f.record)
+        out.append(replace(f, file=f"{source}:{line}") if line and not f.file else f)
+    return out
+
+
+def _input_lines(records: list[tuple[int, object]]) -> dict:
+    """Record id (and mention id) -> its line in the input."""
+    lines = {}
+    for line, rec in records:
+        if isinstance(rec, dict):
+            if isinstance(rec.get("id"), str):
+                lines.setdefault(rec["id"], line)
+            for m in rec.get("mentions") or () if isinstance(rec.get("mentions"), list) else ():
+                if isinstance(m, dict) and isinstance(m.get("id"), str):
+                    lines.setdefault(m["id"], line)
+    return lines
+
+
+def import_file(root: Path, table: str, path: Path, dry_run: bool = False, annotator: str | None = None) -> MergeResult:
+    """Import a JSONL file into `table`. Annotation records may give spans by their text (see anchor.py):
+    they are anchored to offsets against the stored corpus, under the same lock as the write."""
     root = Path(root)
     if table not in TABLES:
         raise InputError(f"unknown table {table!r}; tables are {', '.join(TABLES)}")
@@ -118,14 +142,23 @@ def import_file(root: Path, table: str, path: Path, dry_run: bool = False) -> Me
     records = read_jsonl(path)
     if not records:
         raise InputError(f"{path}: no records")
-    findings = check_records(records, table, contract, str(path))
-    if findings:
-        raise Refused(f"{path}: {len(findings)} record finding(s); nothing was imported", findings)
-    incoming = records_to_table([r for _, r in records], table, contract)
     with storage.corpus_lock(root):
         tables = storage.all_tables(root, contract)
+        if table != "articles":
+            from .anchor import Anchor
+
+            records, unresolved = Anchor(tables, str(path), annotator=annotator).resolve(table, records)
+            if unresolved:
+                raise Refused(f"{path}: {len(unresolved)} span(s) could not be anchored; nothing was imported", unresolved)
+        findings = check_records(records, table, contract, str(path))
+        if findings:
+            raise Refused(f"{path}: {len(findings)} record finding(s); nothing was imported", findings)
+        incoming = records_to_table([r for _, r in records], table, contract)
         merged, added, updated, same = merge(tables[table], incoming)
         written = bool(added or updated) and not dry_run
         if added or updated:
-            apply_changes(root, {table: merged}, contract, dry_run=dry_run, current=tables)
+            try:
+                apply_changes(root, {table: merged}, contract, dry_run=dry_run, current=tables)
+            except Refused as exc:
+                raise Refused(str(exc).replace("refused:", f"{path}: refused:", 1), _located(exc.findings, _input_lines(records), str(path))) from None
     return MergeResult(table, added, updated, same, written)
