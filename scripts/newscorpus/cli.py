@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from . import anchor  # noqa: F401  (registers the import's level-0 check ids, listed by `checks`)
 from .errors import NewsCorpusError, Refused
 from .findings import CHECKS, checks_markdown, resolve_ids, to_json
 

@@ -274,6 +274,23 @@ def _(d): d["claims"][0]["id"] = f"{A}/M3"  # the id of a mention
 def _(d): _retext(d, TEXT + "\nPress office: press@example.org")
 
 
+# level 0, import: spans given by their text that the tool cannot anchor (scripts/newscorpus/anchor.py)
+@case("span-not-found", [["span-not-found", E(7), "mentions[0]"]], import_={"table": "entities", "records": [
+    {"article_id": A, "id": "E7", "type": "GPE", "mentions": [{"text": "Astana", "kind": "NAM"}], "annotator": "tester"}]})
+def _(d): pass
+
+
+@case("span-ambiguous", [["span-ambiguous", E(7), "mentions[0]"]], import_={"table": "entities", "records": [
+    {"article_id": A, "id": "E7", "type": "PER", "mentions": [{"text": "Tokayev", "context": "e", "kind": "NAM"}], "annotator": "tester"}]})
+def _(d): pass
+
+
+@case("mention-not-found", [["mention-not-found", V(3), "arguments[0]"]], import_={"table": "events", "records": [
+    {"article_id": A, "id": "V3", "type": "military.deploy", "trigger": "troops", "arguments": [{"role": "place", "mention": "troops"}],
+     "annotator": "tester"}]})
+def _(d): pass
+
+
 def write(folder: Path, data: dict, expect, extra) -> None:
     if folder.exists():
         shutil.rmtree(folder)
