@@ -280,3 +280,49 @@ def format_result(r: dict) -> list[str]:
         f"{sc['per_cpu_second_vs_jsonschema_rs']}x)",
         f"release     " + (f"{rel['seconds']} s" if rel.get("measured") else f"not measured ({rel.get('reason')})"),
     ]
+
+
+_WORDS = ("the government said protesters gathered in the square on Monday while police closed roads and "
+          "officials promised talks over fuel prices as the crisis spread to other regions of the country").split()
+
+
+def add_files(corpus: Path, files: int, workdir: Path | None = None, seed: int = 0) -> dict:
+    """`newscorpus add FOLDER` of `files` generated text files into a copy of `corpus`, timed as the one command a
+    maintainer runs (a subprocess, start-up included), beside `newscorpus validate` of the grown copy in the same run."""
+    import random
+
+    base = Path(tempfile.mkdtemp(prefix="newscorpus-bench-add-", dir=workdir))
+    try:
+        root = base / "corpus"
+        for sub in ("schema", "corpus", "annotations"):
+            if (corpus / sub).is_dir():
+                shutil.copytree(corpus / sub, root / sub)
+        folder = base / "incoming"
+        folder.mkdir()
+        rng = random.Random(seed)
+        for i in range(files):
+            words = [rng.choice(_WORDS) for _ in range(rng.randint(300, 900))]
+            (folder / f"story-{i:05d}.txt").write_text(f"Story {i}. " + " ".join(words) + ".\n", encoding="utf-8")
+        cmd = [sys.executable, "-m", "newscorpus.cli"]
+
+        def timed(*args) -> tuple[float, subprocess.CompletedProcess]:
+            t = time.perf_counter()
+            where = [str(root)] if args == ("validate",) else ["--path", str(root)]
+            proc = subprocess.run([*cmd, *args, *where], capture_output=True, text=True)
+            return round(time.perf_counter() - t, 2), proc
+
+        add_s, add = timed("add", str(folder), "--license", "CC-BY-4.0")
+        if add.returncode != 0:
+            raise RuntimeError(f"add failed: {add.stderr.strip()}")
+        validate_s, val = timed("validate")
+        help_s, _ = timed("stats")
+        return {"files": files, "add_seconds": add_s, "validate_seconds": validate_s, "stats_seconds": help_s,
+                "add_over_validate": round(add_s / validate_s, 2) if validate_s else None, "valid": val.returncode == 0}
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def format_add(r: dict) -> list[str]:
+    return [f"add         {r['files']} text files in one `newscorpus add`: {r['add_seconds']} s (start-up and validation gate included)",
+            f"            beside, same run: `newscorpus validate` of the grown corpus {r['validate_seconds']} s, `stats` {r['stats_seconds']} s; "
+            f"add / validate = {r['add_over_validate']}x; grown corpus valid: {r['valid']}"]

@@ -310,13 +310,25 @@ def synth(articles, out, faults, seed, shard_rows, unreadable):
 @click.option("--sample", type=click.IntRange(1), default=2000, show_default=True, help="Records per table for jsonschema and jsonschema-rs.")
 @click.option("--workdir", type=click.Path(file_okay=False), help="Where to generate the corpus (default: the temp dir).")
 @click.option("--no-release", is_flag=True, help="Do not time `newscorpus release build`.")
-def bench(articles, out, sample, workdir, no_release):
+@click.option("--add-files", type=click.IntRange(1), help="Instead: time `newscorpus add` of N text files into a copy of this corpus.")
+@click.option("--path", "path", type=click.Path(file_okay=False), help="Corpus root for --add-files (default: here or above).")
+def bench(articles, out, sample, workdir, no_release, add_files, path):
     """Generate N articles and measure validation against jsonschema, jsonschema-rs and a plain scan.
 
     \b
     Example:
       newscorpus bench --articles 1000000 --out bench.json
+      newscorpus bench --add-files 50
     """
+    if add_files:
+        from .bench import add_files as add_bench, format_add
+
+        result = add_bench(_root(path), add_files, Path(workdir) if workdir else None)
+        for line in format_add(result):
+            click.echo(line)
+        if out:
+            Path(out).write_text(json.dumps(result, indent=1) + "\n")
+        return
     from .bench import format_result, run
 
     result = run(articles, Path(workdir) if workdir else None, sample=sample, release=not no_release)

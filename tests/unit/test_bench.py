@@ -24,3 +24,13 @@ def test_bench_runs_on_a_small_corpus(tmp_path):
     assert r["validate_method"] == "in memory"  # a tiny corpus is checked at once
     assert len(format_result(r)) == 9 and r["validate_peak_mb"] > 0 and r["validate_seconds_while_sampled"] > 0
     assert not any(tmp_path.iterdir())  # the generated corpus is removed
+
+
+def test_add_bench_grows_a_copy_and_leaves_the_corpus_alone(seed_root):
+    from newscorpus.bench import add_files, format_add
+
+    before = {p: p.read_bytes() for p in seed_root.rglob("*.parquet")}
+    r = add_files(seed_root, 3)
+    assert r["files"] == 3 and r["valid"] and r["add_seconds"] > 0 and r["validate_seconds"] > 0
+    assert "3 text files" in format_add(r)[0]
+    assert {p: p.read_bytes() for p in seed_root.rglob("*.parquet")} == before
