@@ -1,14 +1,21 @@
-"""Shared fixtures: every test works in its own tmp_path corpus, built through the library."""
+"""Shared fixtures: every test works in its own tmp_path corpus, built through the library.
+
+Tests of behaviour build their corpus here (`fixture_root`, or a few records of their own). Tests of the repo
+corpus itself are marked `corpus` (`pytest -m corpus`), take its root from REPO and check only what holds for any
+valid corpus, whatever articles it holds: never a count of the repo data.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[1]  # so running the suite inside a copy of the repo checks the copy
 SEED_ARTICLE = "kz-csto-putin-2022-01-10"
 NOW = "2026-11-28T00:00:00Z"
 
@@ -32,6 +39,7 @@ def empty_root(tmp_path):
 
 @pytest.fixture
 def seed_root(tmp_path):
+    """A copy of the repo corpus, whatever it holds: realistic material to assert properties on, never counts."""
     return make_root(tmp_path, with_data=True)
 
 
@@ -72,3 +80,73 @@ def claim(cid, sp, aid="a-test", **kw) -> dict:
                 topic="a topic", event_ids=[], checkworthy=None)
     base.update({k: v for k, v in kw.items() if k in base})
     return {**base, **prov(**{k: v for k, v in kw.items() if k not in base})}
+
+
+def parquet_rows(root: Path, table: str) -> list[dict]:
+    """The rows of `table` under `root` read with pyarrow alone (the single file or the folder of shards), so a
+    test can compute expected figures without the code under test."""
+    base = root / ("corpus" if table == "articles" else "annotations") / table
+    single = base.with_suffix(".parquet")
+    if single.is_file():
+        return pq.read_table(single).to_pylist()
+    return pq.read_table(base).to_pylist() if base.is_dir() else []
+
+
+def fixture_records() -> dict:
+    """Three small articles: two with entities, events and claims (a nested mention, a claimer, a cue), one with
+    entities only and license unknown. Everything gold, by one annotator."""
+    t1 = "Vladimir Putin met Kassym-Jomart Tokayev in Almaty on Monday. The Russian president said the talks went well."
+    t2 = "Thousands protested in Kyiv on Sunday. Police arrested 12 demonstrators, the ministry said."
+    t3 = "The minister resigned on Friday."
+    a, b, c = "fx-meet", "fx-protest", "fx-unknown"
+    arts = [article(a, t1, split="train"), article(b, t2, split="test"),
+            article(c, t3, split="validation", license="unknown")]
+    ents = [
+        entity(f"{a}/E1", "PER", "Vladimir Putin", [mention(f"{a}/M1", span(t1, "Vladimir Putin")),
+                                                    mention(f"{a}/M2", span(t1, "The Russian president"), "NOM")], aid=a, wikidata="Q7747"),
+        entity(f"{a}/E2", "PER", "Kassym-Jomart Tokayev", [mention(f"{a}/M3", span(t1, "Kassym-Jomart Tokayev"))], aid=a),
+        entity(f"{a}/E3", "GPE", "Almaty", [mention(f"{a}/M4", span(t1, "Almaty"))], aid=a),
+        entity(f"{a}/E4", "DATE", "Monday", [mention(f"{a}/M5", span(t1, "Monday"))], aid=a),
+        entity(f"{a}/E5", "GPE", "Russia", [mention(f"{a}/M6", span(t1, "Russian"), "NOM")], aid=a),  # nested in M2
+        entity(f"{b}/E1", "QUANTITY", "thousands", [mention(f"{b}/M1", span(t2, "Thousands"), "NOM")], aid=b),
+        entity(f"{b}/E2", "GPE", "Kyiv", [mention(f"{b}/M2", span(t2, "Kyiv"))], aid=b),
+        entity(f"{b}/E3", "DATE", "Sunday", [mention(f"{b}/M3", span(t2, "Sunday"))], aid=b),
+        entity(f"{b}/E4", "ORG", "police", [mention(f"{b}/M4", span(t2, "Police"), "NOM")], aid=b),
+        entity(f"{b}/E5", "PER", "12 demonstrators", [mention(f"{b}/M5", span(t2, "12 demonstrators"), "NOM")], aid=b),
+        entity(f"{b}/E6", "ORG", "the ministry", [mention(f"{b}/M6", span(t2, "the ministry"), "NOM")], aid=b),
+        entity(f"{c}/E1", "PER", "the minister", [mention(f"{c}/M1", span(t3, "The minister"), "NOM")], aid=c),
+        entity(f"{c}/E2", "DATE", "Friday", [mention(f"{c}/M2", span(t3, "Friday"))], aid=c),
+    ]
+
+    def arg(role, aid, e, m):
+        return {"role": role, "entity_id": f"{aid}/{e}", "mention_id": f"{aid}/{m}"}
+
+    evs = [
+        event(f"{a}/V1", "contact.meet", span(t1, "met"), [arg("participant", a, "E1", "M1"), arg("participant", a, "E2", "M3"),
+                                                           arg("place", a, "E3", "M4"), arg("time", a, "E4", "M5")], aid=a),
+        event(f"{a}/V2", "contact.statement", span(t1, "said"), [arg("speaker", a, "E1", "M2")], aid=a),
+        event(f"{b}/V1", "conflict.demonstrate", span(t2, "protested"), [arg("demonstrator", b, "E1", "M1"), arg("place", b, "E2", "M2"),
+                                                                         arg("time", b, "E3", "M3")], aid=b),
+        event(f"{b}/V2", "justice.arrest", span(t2, "arrested"), [arg("agent", b, "E4", "M4"), arg("person", b, "E5", "M5")], aid=b),
+    ]
+    cls = [
+        claim(f"{a}/C1", span(t1, "Vladimir Putin met Kassym-Jomart Tokayev in Almaty on Monday"), aid=a, event_ids=[f"{a}/V1"]),
+        claim(f"{a}/C2", span(t1, "the talks went well"), aid=a, by_author=False, quote="indirect", cue=span(t1, "said"),
+              claimer={"entity_id": f"{a}/E1", "mention_id": f"{a}/M2"}, topic="the talks"),
+        claim(f"{b}/C1", span(t2, "Police arrested 12 demonstrators"), aid=b, by_author=False, quote="indirect", cue=span(t2, "said"),
+              claimer={"entity_id": f"{b}/E6", "mention_id": f"{b}/M6"}, topic="arrests", event_ids=[f"{b}/V2"]),
+    ]
+    return {"articles": arts, "entities": ents, "events": evs, "claims": cls}
+
+
+@pytest.fixture
+def fixture_root(tmp_path):
+    """A corpus of fixture_records(), imported table by table through the library as a maintainer would."""
+    from newscorpus.importer import import_file
+
+    root = make_root(tmp_path / "fixture")
+    for table, records in fixture_records().items():
+        batch = tmp_path / "fixture" / f"{table}.jsonl"
+        batch.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        import_file(root, table, batch)
+    return root

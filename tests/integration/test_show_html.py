@@ -16,7 +16,7 @@ from newscorpus.contract import load_contract
 from newscorpus.importer import records_to_table
 from newscorpus.show_html import write_html
 
-from conftest import SEED_ARTICLE, article, claim, entity, event, make_root, mention, span
+from conftest import REPO, article, claim, entity, event, make_root, mention, parquet_rows, span
 
 HOSTILE = ("Breaking: <script>alert('x')</script> says &amp; &lt;b&gt; \u202eevil\u202c Putin "
            "<img src=x onerror=alert(1)> met 🙂👍🏽 Tokayev \"quoted\" 'single' ]]> <!-- c --> in Almaty.")
@@ -84,12 +84,33 @@ def hostile_root(tmp_path):
     return root
 
 
-def test_seed_page_renders_every_annotation(seed_root, tmp_path):
-    out = write_html(seed_root, SEED_ARTICLE, tmp_path / "page.html")
-    dom = parse(out.read_text(encoding="utf-8"))
-    assert (dom.count("data-mention-id"), dom.count("data-event-id"), dom.count("data-claim-id")) == (181, 50, 41)
-    text = storage.read_table(seed_root, "articles", load_contract(seed_root)).to_pylist()[0]["text"]
-    assert "".join(dom.text) == text
+def expected_of(root, aid: str) -> dict:
+    """What the page of `aid` must hold, computed from the Parquet with pyarrow alone: its text, the counts of
+    gold mentions, events and claims, and the links (one per event argument, one per claim with a claimer)."""
+    gold = {t: [r for r in parquet_rows(root, t) if r["article_id"] == aid and r["status"] == "gold"]
+            for t in ("entities", "events", "claims")}
+    return {"text": next(a["text"] for a in parquet_rows(root, "articles") if a["id"] == aid),
+            "counts": (sum(len(e["mentions"]) for e in gold["entities"]), len(gold["events"]), len(gold["claims"])),
+            "arguments": sum(len(v["arguments"]) for v in gold["events"]),
+            "claimers": sum(1 for c in gold["claims"] if c["claimer"])}
+
+
+def assert_pages_render_every_annotation(root, tmp_path):
+    for aid in [a["id"] for a in parquet_rows(root, "articles")]:
+        want = expected_of(root, aid)
+        dom = parse(write_html(root, aid, tmp_path / f"{aid}.html").read_text(encoding="utf-8"))
+        assert (dom.count("data-mention-id"), dom.count("data-event-id"), dom.count("data-claim-id")) == want["counts"], aid
+        assert "".join(dom.text) == want["text"], aid
+
+
+def test_page_renders_every_annotation(fixture_root, tmp_path):
+    assert expected_of(fixture_root, "fx-meet")["counts"] == (6, 2, 2)
+    assert_pages_render_every_annotation(fixture_root, tmp_path)
+
+
+@pytest.mark.corpus
+def test_every_repo_page_renders_every_annotation(tmp_path):
+    assert_pages_render_every_annotation(REPO, tmp_path)
 
 
 def test_hostile_text_is_never_interpreted(hostile_root, tmp_path):
@@ -118,19 +139,29 @@ def dump_dom(path: Path, tmp_path: Path) -> str:
     return done.stdout
 
 
-@pytest.mark.integration
-def test_chromium_runs_the_page_and_draws_every_link(seed_root, tmp_path):
-    page = write_html(seed_root, SEED_ARTICLE, tmp_path / "page.html")
+def assert_chromium_draws_every_link(root, aid: str, tmp_path: Path):
+    want = expected_of(root, aid)
+    page = write_html(root, aid, tmp_path / f"{aid}.html")
     dom = parse(dump_dom(page, tmp_path))
-    assert (dom.count("data-mention-id"), dom.count("data-event-id"), dom.count("data-claim-id")) == (181, 50, 41)
-    contract = load_contract(seed_root)
-    events = storage.read_table(seed_root, "events", contract).to_pylist()
-    claims = storage.read_table(seed_root, "claims", contract).to_pylist()
-    links = sum(len(v["arguments"]) for v in events) + sum(1 for c in claims if c["claimer"])
-    lines = [a for t, a in dom.elements if t == "line"]
-    assert len(lines) == links and {a["data-link"] for a in lines} == {"argument", "claimer"}
+    assert (dom.count("data-mention-id"), dom.count("data-event-id"), dom.count("data-claim-id")) == want["counts"], aid
+    lines = [a["data-link"] for t, a in dom.elements if t == "line"]
+    assert (lines.count("argument"), lines.count("claimer"), len(lines)) == (want["arguments"], want["claimers"], want["arguments"] + want["claimers"]), aid
     body = next(a for t, a in dom.elements if t == "body")
-    assert body["data-links-drawn"] == str(links)  # the script ran to its end
+    assert body["data-links-drawn"] == str(len(lines))  # the script ran to its end
+
+
+@pytest.mark.integration
+def test_chromium_runs_the_page_and_draws_every_link(fixture_root, tmp_path):
+    want = expected_of(fixture_root, "fx-meet")
+    assert (want["arguments"], want["claimers"]) == (5, 1)
+    assert_chromium_draws_every_link(fixture_root, "fx-meet", tmp_path)
+
+
+@pytest.mark.integration
+@pytest.mark.corpus
+def test_chromium_draws_every_link_of_each_repo_article(tmp_path):
+    for aid in [a["id"] for a in parquet_rows(REPO, "articles")]:
+        assert_chromium_draws_every_link(REPO, aid, tmp_path)
 
 
 @pytest.mark.integration

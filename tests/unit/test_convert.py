@@ -15,7 +15,7 @@ from newscorpus.importer import records_to_table
 from newscorpus.research_cli import convert as convert_cmd
 from newscorpus.validate import validate_corpus
 
-from conftest import SEED_ARTICLE, article, entity, make_root, mention, span
+from conftest import REPO, article, entity, fixture_records, make_root, mention, parquet_rows, span
 
 
 def test_tokenizer_keeps_offsets_and_is_reversible():
@@ -64,34 +64,87 @@ def _gold(root):
     return {t: sorted(storage.read_table(root, t, contract).to_pylist(), key=lambda r: r["id"]) for t in ("entities", "events", "claims")}
 
 
-def test_conll_of_the_seed_article(seed_root, tmp_path):
+def _gold_of(root, aid):
+    return {t: [r for r in rows if r["article_id"] == aid] for t, rows in _gold(root).items()}
+
+
+def _texts(root):
+    return {a["id"]: a["text"] for a in parquet_rows(root, "articles")}
+
+
+def test_conll_of_each_article(fixture_root, tmp_path):
     out = tmp_path / "conll"
-    result = convert(seed_root, "conll", out)
-    assert result.docs == 1 and [p.name for p in result.files] == [f"{SEED_ARTICLE}.conll", "dropped.jsonl"]
-    lines = (out / f"{SEED_ARTICLE}.conll").read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "-DOCSTART- -X- -X- O"
-    rows = read_conll(lines)
-    text = storage.read_table(seed_root, "articles", load_contract(seed_root)).to_pylist()[0]["text"]
-    assert all(text[s:e] == tok for tok, s, e, _ in rows)
-    assert [tuple(r[:3]) for r in rows] == tokenize(text)
-    mentions = sum(len(e["mentions"]) for e in _gold(seed_root)["entities"])
-    begins = sum(1 for *_, tag in rows if tag.startswith("B-"))
+    result = convert(fixture_root, "conll", out)
+    assert result.docs == 3
+    assert [p.name for p in result.files] == ["fx-meet.conll", "fx-protest.conll", "fx-unknown.conll", "dropped.jsonl"]
+    for aid, text in _texts(fixture_root).items():
+        lines = (out / f"{aid}.conll").read_text(encoding="utf-8").splitlines()
+        assert lines[0] == "-DOCSTART- -X- -X- O"
+        rows = read_conll(lines)
+        assert all(text[s:e] == tok for tok, s, e, _ in rows)
+        assert [tuple(r[:3]) for r in rows] == tokenize(text)
+    # "Russian" lies inside "The Russian president": the outer mention is tagged, the inner one reported
     dropped = [json.loads(x) for x in (out / "dropped.jsonl").read_text().splitlines()]
-    # every mention is either the start of a B- tag or reported; the seed article's are all on token boundaries
-    assert begins + len(dropped) == mentions == 181
-    assert {d["reason"] for d in dropped} == {"nested"}
+    assert [(d["mention_id"], d["reason"], d["kept"]) for d in dropped] == [("fx-meet/M6", "nested", "fx-meet/M2")]
+    assert_every_mention_in_conll(fixture_root, out)
 
 
-def test_brat_round_trip_reproduces_the_seed_records(seed_root, tmp_path):
+def assert_every_mention_in_conll(root, out):
+    """Every gold mention starts a B- tag of its entity's type at its own offset, or is reported in dropped.jsonl."""
+    dropped = {json.loads(x)["mention_id"] for x in (out / "dropped.jsonl").read_text().splitlines()}
+    for aid in _texts(root):
+        ents = _gold_of(root, aid)["entities"]
+        if not ents:
+            continue
+        begins = {(s, tag[2:]) for _, s, _, tag in read_conll((out / f"{aid}.conll").read_text(encoding="utf-8").splitlines())
+                  if tag.startswith("B-")}
+        for e in ents:
+            for m in e["mentions"]:
+                assert (m["start"], e["type"]) in begins or m["id"] in dropped, m["id"]
+
+
+@pytest.mark.corpus
+def test_every_repo_mention_is_in_the_conll_export(tmp_path):
+    convert(REPO, "conll", tmp_path / "conll")
+    assert_every_mention_in_conll(REPO, tmp_path / "conll")
+
+
+def assert_brat_round_trip(root, out):
+    """Each article's .txt and .ann give its gold records back, and each gold mention has a T line of its type."""
+    contract = load_contract(root)
+    for aid, text in _texts(root).items():
+        gold = _gold_of(root, aid)
+        if not any(gold.values()):
+            continue
+        assert (out / f"{aid}.txt").read_text(encoding="utf-8") == text
+        ann = (out / f"{aid}.ann").read_text(encoding="utf-8")
+        back = from_brat(aid, text, ann, contract)
+        for table in gold:
+            assert sorted(back[table], key=lambda r: r["id"]) == gold[table], (aid, table)
+        spans = set()
+        for line in ann.splitlines():
+            if line.startswith("T"):
+                _, label, covered = line.split("\t")
+                kind, frags = label.split(" ", 1)
+                offsets = [int(x) for frag in frags.split(";") for x in frag.split(" ")]
+                spans.add((kind, offsets[0], offsets[-1], covered))
+        for e in gold["entities"]:
+            for m in e["mentions"]:
+                assert (e["type"], m["start"], m["end"], m["text"].replace("\n", " ")) in spans, m["id"]
+
+
+def test_brat_round_trip_reproduces_the_records(fixture_root, tmp_path):
     out = tmp_path / "brat"
-    convert(seed_root, "brat", out)
+    result = convert(fixture_root, "brat", out)
     assert (out / "annotation.conf").is_file()
-    text = (out / f"{SEED_ARTICLE}.txt").read_text(encoding="utf-8")
-    back = from_brat(SEED_ARTICLE, text, (out / f"{SEED_ARTICLE}.ann").read_text(encoding="utf-8"), load_contract(seed_root))
-    gold = _gold(seed_root)
-    for table in gold:
-        assert sorted(back[table], key=lambda r: r["id"]) == gold[table], table
-    assert (len(back["entities"]), len(back["events"]), len(back["claims"])) == (83, 50, 41)
+    assert sorted(p.name for p in result.files if p.suffix == ".ann") == ["fx-meet.ann", "fx-protest.ann", "fx-unknown.ann"]
+    assert_brat_round_trip(fixture_root, out)
+
+
+@pytest.mark.corpus
+def test_every_repo_article_round_trips_through_brat(tmp_path):
+    convert(REPO, "brat", tmp_path / "brat")
+    assert_brat_round_trip(REPO, tmp_path / "brat")
 
 
 def test_brat_without_notes_gives_valid_records(tmp_path):
@@ -112,27 +165,39 @@ def test_brat_without_notes_gives_valid_records(tmp_path):
     assert validate_corpus(root).ok
 
 
-def test_jsonl_lines(seed_root, tmp_path):
-    result = convert(seed_root, "jsonl", tmp_path / "j")
-    [line] = (tmp_path / "j" / "newscorpus-gold.jsonl").read_text(encoding="utf-8").splitlines()
-    rec = json.loads(line)
-    assert rec["article_id"] == SEED_ARTICLE and rec["tokenizer"] == "newscorpus-regex-1"
-    assert len(rec["tokens"]) == len(rec["token_starts"]) == len(rec["ner_tags"])
-    assert (len(rec["entities"]), len(rec["events"]), len(rec["claims"])) == (83, 50, 41)
-    assert result.summary().startswith("jsonl: 1 document(s)")
+def _fixture_counts():
+    recs = fixture_records()
+    return {a["id"]: {t: [r for r in recs[t] if r["article_id"] == a["id"]] for t in ("entities", "events", "claims")}
+            for a in recs["articles"]}
 
 
-def test_spacy_docbin(seed_root, tmp_path):
+def test_jsonl_lines(fixture_root, tmp_path):
+    result = convert(fixture_root, "jsonl", tmp_path / "j")
+    lines = [json.loads(x) for x in (tmp_path / "j" / "newscorpus-gold.jsonl").read_text(encoding="utf-8").splitlines()]
+    expected = _fixture_counts()
+    assert [rec["article_id"] for rec in lines] == list(expected)
+    for rec in lines:
+        assert rec["tokenizer"] == "newscorpus-regex-1"
+        assert len(rec["tokens"]) == len(rec["token_starts"]) == len(rec["ner_tags"])
+        assert {t: [r["id"] for r in rec[t]] for t in expected[rec["article_id"]]} == \
+            {t: [r["id"] for r in rows] for t, rows in expected[rec["article_id"]].items()}
+    assert result.summary().startswith("jsonl: 3 document(s)")
+
+
+def test_spacy_docbin(fixture_root, tmp_path):
     spacy = pytest.importorskip("spacy")
     from spacy.tokens import DocBin
 
-    convert(seed_root, "spacy", tmp_path / "s")
-    [doc] = list(DocBin().from_disk(tmp_path / "s" / "newscorpus-gold.spacy").get_docs(spacy.blank("xx").vocab))
-    text = storage.read_table(seed_root, "articles", load_contract(seed_root)).to_pylist()[0]["text"]
-    assert doc.text == text
-    assert len(doc.spans["mentions"]) == 181 and len(doc.spans["triggers"]) == 50 and len(doc.spans["claims"]) == 41
-    assert len(doc.ents) == 181 - 15  # the 15 nested mentions are not in doc.ents (they are in doc.spans["mentions"])
-    assert len([k for k in doc.spans if k.startswith("coref_clusters_")]) == 83
+    convert(fixture_root, "spacy", tmp_path / "s")
+    docs = list(DocBin().from_disk(tmp_path / "s" / "newscorpus-gold.spacy").get_docs(spacy.blank("xx").vocab))
+    texts, expected = _texts(fixture_root), _fixture_counts()
+    assert [d.text for d in docs] == list(texts.values())
+    for doc, (aid, rows) in zip(docs, expected.items()):
+        mentions = sum(len(e["mentions"]) for e in rows["entities"])
+        assert (len(doc.spans["mentions"]), len(doc.spans["triggers"]), len(doc.spans["claims"])) == (mentions, len(rows["events"]), len(rows["claims"]))
+        assert len([k for k in doc.spans if k.startswith("coref_clusters_")]) == len(rows["entities"])
+        # the one nested mention (fx-meet/M6 in M2) is in doc.spans["mentions"] but not in doc.ents
+        assert len(doc.ents) == mentions - (aid == "fx-meet"), aid
 
 
 def test_candidate_versions_get_one_file_each(tmp_path):
@@ -148,11 +213,11 @@ def test_candidate_versions_get_one_file_each(tmp_path):
     assert convert(root, "conll", tmp_path / "g").docs == 0
 
 
-def test_cli(seed_root, tmp_path):
+def test_cli(fixture_root, tmp_path):
     cli = CorpusGroup(commands={"convert": convert_cmd})
-    result = CliRunner().invoke(cli, ["convert", "--to", "brat", "--out", str(tmp_path / "b"), "--path", str(seed_root)])
+    result = CliRunner().invoke(cli, ["convert", "--to", "brat", "--out", str(tmp_path / "b"), "--path", str(fixture_root)])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "brat: 1 document(s), 3 file(s) written"
+    assert result.output.strip() == "brat: 3 document(s), 7 file(s) written"  # a .txt and an .ann each, and annotation.conf
     assert "Example:" in CliRunner().invoke(cli, ["convert", "--help"]).output
     bad = CliRunner().invoke(cli, ["convert", "--to", "xml", "--out", str(tmp_path)])
     assert bad.exit_code == 2

@@ -18,7 +18,7 @@ from newscorpus.errors import InputError, Refused, StorageError
 from newscorpus.importer import import_file
 from newscorpus.validate import validate_corpus
 
-from conftest import REPO, SEED_ARTICLE, article, entity, event, mention, span
+from conftest import REPO, article, entity, event, mention, parquet_rows, span
 
 TEXT = "Putin met Tokayev in Almaty."
 
@@ -150,21 +150,42 @@ def test_lock_held_elsewhere_times_out_with_a_message(root):
         pass
 
 
-def test_repo_corpus_is_valid_and_seed_is_complete():
+@pytest.mark.corpus
+def test_repo_corpus_is_valid():
     report = validate_corpus(REPO)
     assert report.ok, [f.line() for f in report.errors]
-    assert [f.check for f in report.warnings] == ["license-unknown"]
-    contract = load_contract(REPO)
-    arts = storage.read_table(REPO, "articles", contract).to_pylist()
-    seed = next(a for a in arts if a["id"] == SEED_ARTICLE)
-    raw = (REPO.parent / "shared" / "seeds" / "000_9c67a65024abf471.txt")
-    if raw.is_file():
-        assert seed["text"] == raw.read_text(encoding="utf-8")
-    assert (seed["language"], seed["original_language"], seed["translation"], seed["published"]) == ("en", "pt", "machine", "2022-01-10")
-    assert (seed["publisher"], seed["author"], seed["url"], seed["license"]) == (None, None, None, "unknown")
-    for table in ("entities", "events", "claims"):
-        rows = [r for r in storage.read_table(REPO, table, contract).to_pylist() if r["article_id"] == SEED_ARTICLE]
-        assert rows and all(r["status"] == "gold" for r in rows), table
+    unknown = sorted(a["id"] for a in parquet_rows(REPO, "articles") if a["license"] == "unknown")
+    assert sorted(f.record for f in report.warnings if f.check == "license-unknown") == unknown
+
+
+def spans_of(root) -> list:
+    """(record id, field, span) of every span in the corpus, read with pyarrow alone."""
+    out = []
+    for e in parquet_rows(root, "entities"):
+        out += [(m["id"], "mentions", m) for m in e["mentions"]]
+    for v in parquet_rows(root, "events"):
+        out.append((v["id"], "trigger", v["trigger"]))
+    for c in parquet_rows(root, "claims"):
+        out += [(c["id"], field, c[field]) for field in ("span", "cue") if c[field]]
+    return out
+
+
+def assert_spans_are_their_text(root):
+    texts = {a["id"]: a["text"] for a in parquet_rows(root, "articles")}
+    spans = spans_of(root)
+    assert spans
+    for rid, field, sp in spans:
+        assert texts[rid.split("/", 1)[0]][sp["start"]:sp["end"]] == sp["text"], (rid, field)
+
+
+def test_spans_are_their_text_after_import(fixture_root):
+    assert_spans_are_their_text(fixture_root)
+    assert len(spans_of(fixture_root)) == 14 + 4 + 3 + 2  # mentions, triggers, claims, cues
+
+
+@pytest.mark.corpus
+def test_every_repo_span_is_its_text():
+    assert_spans_are_their_text(REPO)
 
 
 def _shard(root, table, contract, names):
