@@ -247,7 +247,7 @@ class PushResult:
     config_updated: bool = False
     findings: list = field(default_factory=list)
     dry_run: bool = False
-    preannotated: int = 0  # tasks sent (or re-sent) a pre-annotation prediction
+    preannotated: int = 0  # tasks sent (or re-sent) a pre-annotation prediction; not in predictions_updated
     preannotation: str | None = None  # its model_version
 
     def summary(self) -> str:
@@ -340,7 +340,7 @@ def push(root: Path, title: str = DEFAULT_TITLE, client: Client | None = None, d
             updates.append((task, art, fp, suggestion(art), version))  # a better gazetteer, nobody annotated it yet
         else:
             result.unchanged += 1
-    result.created, result.predictions_updated = len(new_tasks), len(updates)
+    result.created, result.predictions_updated = len(new_tasks), sum(1 for u in updates if u[4] is None)  # gold replaced
     if dry_run:
         return result
     for i in range(0, len(new_tasks), IMPORT_CHUNK):
