@@ -10,6 +10,7 @@ from . import storage
 from .contract import ANNOTATION_TABLES, Contract, load_contract
 from .agreement import compute_agreement
 from .validate import flat_arguments, flat_mentions
+from .studio import preannotate
 
 
 def _counts(column) -> dict:
@@ -55,6 +56,7 @@ def corpus_stats(root: Path, contract: Contract | None = None, status: str = "go
         "candidate_rows": sum(t[n].num_rows for n in ANNOTATION_TABLES) - sum(ann[n].num_rows for n in ANNOTATION_TABLES),
         "annotators": sorted(set().union(*(set(t[n]["annotator"].to_pylist()) for n in ANNOTATION_TABLES))),
         "agreement": compute_agreement(t),
+        "preannotation": preannotate.summarize(preannotate.read_figures(root)),
     }
 
 
@@ -70,4 +72,4 @@ def format_stats(s: dict) -> list[str]:
         f"arguments  {s['event_arguments']}; {dist(s['arguments_per_role'])}",
         f"claims     {s['claims']} ({s['claims_by_author']} by the author, {s['claims_checkworthy']} check-worthy); quote: {dist(s['claims_per_quote'])}; stance: {dist(s['claims_per_stance'])}",
         f"candidates {s['candidate_rows']} candidate rows; annotators: {', '.join(s['annotators']) or 'none'}",
-    ]
+    ] + ([f"pre-annotation {preannotate.format_figures(s['preannotation'])}"] if s.get("preannotation") else [])

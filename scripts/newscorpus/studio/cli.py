@@ -104,19 +104,29 @@ def serve(port, path):
 @studio.command()
 @_TITLE
 @click.option("--dry-run", is_flag=True, help="Report what would be sent, send nothing.")
+@click.option("--preannotate", type=click.Choice(["gazetteer", "model", "gazetteer+model", "none"]), default=None,
+              help="Suggestions for articles without gold: entity names already annotated in the corpus (gazetteer), "
+                   "a spaCy pipeline (model), both, or none. Default: gazetteer, or gazetteer+model with --model.")
+@click.option("--model", metavar="PATH_OR_NAME", default=None,
+              help="A spaCy pipeline installed or saved locally (never downloaded), for --preannotate model.")
 @_PATH
-def push(title, dry_run, path):
+def push(title, dry_run, preannotate, model, path):
     """Create or update the project and import the articles as tasks, their gold as predictions. Idempotent.
 
+    An article without gold gets entity suggestions as its prediction (model_version gazetteer-<hash> or
+    spacy-<name>-<version>), so the annotator corrects instead of starting blank.
     Reaches LABEL_STUDIO_URL with LABEL_STUDIO_API_KEY (legacy token or personal access token).
 
     \b
     Example:
       newscorpus studio push --title newscorpus
+      newscorpus studio push --model en_core_web_sm      # gazetteer, then spaCy where it found nothing
+      newscorpus studio push --preannotate none
     """
     from .sync import push as do_push
 
-    result = do_push(_root(path), title=title, dry_run=dry_run, progress=_progress())
+    mode = preannotate or ("gazetteer+model" if model else "gazetteer")
+    result = do_push(_root(path), title=title, dry_run=dry_run, progress=_progress(), preannotate=mode, model=model)
     _print_findings(result.findings)
     click.echo(result.summary())
     if any(f.severity == "error" for f in result.findings):

@@ -36,6 +36,7 @@ from ..findings import ERROR, Finding, sort_findings
 from ..importer import records_to_table
 from ..validate import check_tables
 from . import config as cfg
+from . import preannotate as pre
 from .convert import TABLE, Origin, gold_fingerprint, records_to_result, result_to_records
 
 DEFAULT_TITLE = "newscorpus"
@@ -43,6 +44,7 @@ SALT_PATH = Path("annotations") / ".pseudonym-salt"
 PAGE_SIZE = 5000
 IMPORT_CHUNK = 2000
 GOLD_RULES = ("ground-truth", "single", "none")
+PREANNOTATE = ("gazetteer", "model", "gazetteer+model", "none")
 
 
 # --- the connection --------------------------------------------------------------------------------------
@@ -124,7 +126,7 @@ class Client:
                     break
                 raise
             tasks = data.get("tasks", [])
-            out += [{"id": t["id"], "data": t["data"]} for t in tasks]
+            out += [{"id": t["id"], "data": t["data"], "total_annotations": t.get("total_annotations") or 0} for t in tasks]
             if len(tasks) < PAGE_SIZE or len(out) >= data.get("total", 0):
                 break
             page += 1
@@ -132,7 +134,9 @@ class Client:
 
     def snapshot(self, project_id: int, wait: float = 600.0) -> list[dict]:
         """The project as the snapshot export gives it (tasks with annotations, region ids and relations)."""
-        snap = self.request("POST", f"api/projects/{project_id}/exports/", json={"title": "newscorpus pull"})
+        # predictions in full, not their ids: pull compares each annotation with the pre-annotation it started from
+        snap = self.request("POST", f"api/projects/{project_id}/exports/",
+                            json={"title": "newscorpus pull", "serialization_options": {"predictions": {"only_id": False}}})
         sid = snap["id"]
         try:
             deadline = time.monotonic() + wait
@@ -243,20 +247,47 @@ class PushResult:
     config_updated: bool = False
     findings: list = field(default_factory=list)
     dry_run: bool = False
+    preannotated: int = 0  # tasks sent (or re-sent) a pre-annotation prediction; not in predictions_updated
+    preannotation: str | None = None  # its model_version
 
     def summary(self) -> str:
         what = "would create" if self.dry_run else "created"
         proj = " (new project)" if self.project_created else (" (config updated)" if self.config_updated else "")
+        pre = f", {self.preannotated} pre-annotated ({self.preannotation})" if self.preannotated else ""
         return (f"project {self.project_id}{proj}: {what} {self.created} task(s), {self.predictions_updated} prediction(s) "
-                f"replaced, {self.unchanged} task(s) unchanged" + (", dry run: nothing sent" if self.dry_run else ""))
+                f"replaced, {self.unchanged} task(s) unchanged{pre}" + (", dry run: nothing sent" if self.dry_run else ""))
 
 
-def push(root: Path, title: str = DEFAULT_TITLE, client: Client | None = None, dry_run: bool = False, progress=None) -> PushResult:
-    """Create or update the project, import the articles that have no task yet, with their gold as predictions."""
+def preannotator(root: Path, contract, tables: dict, mode: str = "gazetteer", model: str | None = None) -> pre.Preannotator | None:
+    """The pre-annotator of `mode` (one of PREANNOTATE), None for none. InputError if the mode needs a model and
+    none is named, if a model is named for a mode that does not use it, or if the model cannot be loaded."""
+    if mode not in PREANNOTATE:
+        raise InputError(f"unknown pre-annotation {mode!r}: use {', '.join(PREANNOTATE)}")
+    uses_model = mode in ("model", "gazetteer+model")
+    if uses_model and not model:
+        raise InputError(f"--preannotate {mode} needs --model (an installed spaCy pipeline or a pipeline folder)")
+    if model and not uses_model:
+        raise InputError(f"--model is used only with --preannotate model or gazetteer+model, not {mode}")
+    if mode == "none":
+        return None
+    gaz = None
+    if mode in ("gazetteer", "gazetteer+model"):
+        ents = tables["entities"]
+        gold = ents.filter(pc.equal(ents["status"], "gold")).to_pylist() if ents.num_rows else []
+        gaz = pre.build_gazetteer(gold, contract)
+    return pre.Preannotator(gaz, pre.SpacyModel(model, contract) if uses_model else None)
+
+
+def push(root: Path, title: str = DEFAULT_TITLE, client: Client | None = None, dry_run: bool = False, progress=None,
+         preannotate: str = "gazetteer", model: str | None = None) -> PushResult:
+    """Create or update the project, import the articles that have no task yet, with their gold as predictions.
+    An article without gold gets a pre-annotation prediction instead (`preannotate`, see preannotate.py); it is
+    refreshed on a later push when the pre-annotator changed and the task has no annotation yet."""
     root = Path(root)
     contract = load_contract(root)
-    client = client or Client()
     tables = storage.all_tables(root, contract)
+    suggester = preannotator(root, contract, tables, preannotate, model)  # before anything is sent: a bad model stops here
+    client = client or Client()
     arts = tables["articles"].to_pylist()
     gold = {t: _rows_by_article(tables[t], "gold") for t in ANNOTATION_TABLES}
     settings = _project_settings(root, contract)
@@ -279,37 +310,55 @@ def push(root: Path, title: str = DEFAULT_TITLE, client: Client | None = None, d
                 existing.setdefault(aid, task)
     model_version = f"gold-{contract.version}"
     new_tasks, updates = [], []
+    result.preannotation = suggester.version if suggester else None
+
+    def suggestion(art):
+        p = suggester.prediction(art["text"])
+        result.preannotated += p is not None
+        return [p] if p else []
+
     for art in sorted(arts, key=lambda a: a["id"]):
         aid = art["id"]
         ents, evs, cls = gold["entities"].get(aid, []), gold["events"].get(aid, []), gold["claims"].get(aid, [])
         fp = gold_fingerprint(ents, evs, cls)
         task = existing.get(aid)
+        has_gold = bool(ents or evs or cls)
         pred = ([{"model_version": model_version, "score": 1.0, "result": records_to_result(aid, ents, evs, cls)}]
-                if ents or evs or cls else [])
+                if has_gold else [])
+        version = None if has_gold or suggester is None else suggester.version
         if task is None:
-            new_tasks.append({"data": _task_data(art, fp), "predictions": pred})
+            data = _task_data(art, fp)
+            if version:
+                pred, data["preannotation"] = suggestion(art), version
+            new_tasks.append({"data": data, "predictions": pred})
         elif task["data"].get("text_sha256") != art["text_sha256"]:
             result.findings.append(Finding("studio-text-changed", TABLE, f"task {task['id']}", "data.text_sha256",
                                            f"article {aid} changed since it was pushed; its task was left as it is"))
         elif task["data"].get("gold_sha256") != fp:
-            updates.append((task, art, fp, pred))
+            updates.append((task, art, fp, pred, None))
+        elif version and task["data"].get("preannotation") != version and not task.get("total_annotations"):
+            updates.append((task, art, fp, suggestion(art), version))  # a better gazetteer, nobody annotated it yet
         else:
             result.unchanged += 1
-    result.created, result.predictions_updated = len(new_tasks), len(updates)
+    result.created, result.predictions_updated = len(new_tasks), sum(1 for u in updates if u[4] is None)  # gold replaced
     if dry_run:
         return result
     for i in range(0, len(new_tasks), IMPORT_CHUNK):
         client.request("POST", f"api/projects/{project['id']}/import", json=new_tasks[i:i + IMPORT_CHUNK])
         if progress:
             progress(f"imported {min(i + IMPORT_CHUNK, len(new_tasks))}/{len(new_tasks)} tasks")
-    for task, art, fp, pred in updates:
+    for task, art, fp, pred, version in updates:
         old = client.request("GET", "api/predictions/", params={"task": task["id"]})
         for p in old if isinstance(old, list) else old.get("results", []):
-            if str(p.get("model_version", "")).startswith("gold-"):
+            if str(p.get("model_version", "")).startswith("gold-") or pre.is_preannotation(p.get("model_version")):
                 client.request("DELETE", f"api/predictions/{p['id']}/")
         for p in pred:
             client.request("POST", "api/predictions/", json={"task": task["id"], **p})
-        client.request("PATCH", f"api/tasks/{task['id']}/", json={"data": {**task["data"], **_task_data(art, fp)}})
+        data = {**task["data"], **_task_data(art, fp)}
+        data.pop("preannotation", None)
+        if version:
+            data["preannotation"] = version
+        client.request("PATCH", f"api/tasks/{task['id']}/", json={"data": data})
     result.findings = sort_findings(result.findings)
     return result
 
@@ -336,6 +385,7 @@ class PullResult:
     findings: list = field(default_factory=list)
     written: bool = False
     dry_run: bool = False
+    preannotation: dict | None = None  # this project's pre-annotation figures (preannotate.summarize)
 
     @property
     def changed(self) -> bool:
@@ -346,6 +396,8 @@ class PullResult:
                  f"{self.accepted} accepted, {self.refused} refused; gold taken for {len(self.gold_articles)} article(s)"]
         for t, c in self.changes.items():
             lines.append(f"{t}: {len(c.added)} added, {len(c.updated)} updated, {len(c.removed)} removed, {c.unchanged} unchanged")
+        if self.preannotation:
+            lines.append("pre-annotation: " + pre.format_figures(self.preannotation))
         if self.dry_run:
             lines.append("dry run: nothing written")
         elif not self.changed:
@@ -382,6 +434,21 @@ def _pick_gold(anns: list, rule: str, pseud: dict) -> tuple[dict | None, str | N
     return None, None
 
 
+def _suggestion_of(annotation: dict, task: dict) -> dict | None:
+    """The pre-annotation prediction an annotation started from: its parent prediction when that is one, else
+    the task's latest pre-annotation prediction (what the annotator was shown). None if the task has none."""
+    preds = [p for p in task.get("predictions") or [] if isinstance(p, dict)]
+    parent = annotation.get("prediction")
+    if not (isinstance(parent, dict) and "result" in parent):
+        parent = next((p for p in preds if p.get("id") == annotation.get("parent_prediction")), None)
+    if isinstance(parent, dict) and pre.is_preannotation(parent.get("model_version")):
+        return parent
+    if parent is not None and str(parent.get("model_version", "")).startswith("gold-"):
+        return None
+    ours = [p for p in preds if pre.is_preannotation(p.get("model_version"))]
+    return max(ours, key=lambda p: p.get("id") or 0) if ours else None
+
+
 def check_gold_rule(rule: str) -> str:
     if rule in GOLD_RULES or (rule.startswith("annotator:") and len(rule) > len("annotator:")):
         return rule
@@ -409,12 +476,14 @@ def pull(root: Path, title: str = DEFAULT_TITLE, client: Client | None = None, g
     result = PullResult(pid, tasks=len(export), dry_run=dry_run)
     findings: list[Finding] = []
     with storage.corpus_lock(root):
+        old_figures = pre.read_figures(root)  # a damaged file stops the pull before anything is written
         salt = load_salt(root, create=not dry_run)
         tables = storage.all_tables(root, contract)
         articles = {a["id"]: a for a in tables["articles"].select(["id", "text", "text_sha256"]).to_pylist()}
         local_gold = {t: _rows_by_article(tables[t], "gold") for t in ANNOTATION_TABLES}
         converted: list[_Converted] = []
         gold_articles: dict[str, tuple] = {}  # article id -> annotation key that gives its gold
+        figures: dict[tuple, tuple[str, dict]] = {}  # annotation key -> (source_ref, pre-annotation figures)
         for task in sorted(export, key=lambda t: t["id"]):
             tid, data = task["id"], task.get("data") or {}
             aid = data.get("article_id")
@@ -444,6 +513,12 @@ def pull(root: Path, title: str = DEFAULT_TITLE, client: Client | None = None, g
             if why:
                 findings.append(Finding("studio-gold-ambiguous", TABLE, f"task {tid}", None, why + "; no gold taken"))
             todo = [(a, "candidate") for a in latest.values()]
+            for a in latest.values():
+                sent = _suggestion_of(a, task)
+                if sent is not None:
+                    ref = Origin(pid, tid, a["id"], "", "", "").source_ref
+                    figures[(tid, a["id"])] = (ref, {"model_version": sent.get("model_version"),
+                                                     **pre.compare(sent.get("result"), a.get("result"))})
             if chosen is not None:
                 todo.append((chosen, "gold"))
             failed = set()
@@ -478,6 +553,12 @@ def pull(root: Path, title: str = DEFAULT_TITLE, client: Client | None = None, g
         if result.changed and not dry_run:
             storage.write_tables(root, {t: changes[t] for t in ANNOTATION_TABLES if _is_changed(result.changes[t])}, contract)
             result.written = True
+        # the figures of the annotations that went in; this project's earlier ones are replaced
+        mine = dict(v for k, v in sorted(figures.items()) if k in accepted)
+        result.preannotation = pre.summarize(mine)
+        if not dry_run:
+            stored = pre.merge_figures(old_figures, f"label-studio:project/{pid}/", mine)
+            pre.write_figures(root, stored)
     return result
 
 
