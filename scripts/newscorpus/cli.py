@@ -15,7 +15,7 @@ import click
 from . import __version__
 from . import anchor  # noqa: F401  (registers the import's level-0 check ids, listed by `checks`)
 from .errors import NewsCorpusError, Refused
-from .findings import CHECKS, checks_markdown, resolve_ids, to_json
+from .findings import checks_markdown, listed, resolve_ids, to_json
 
 
 def _root(path: str | None) -> Path:
@@ -254,7 +254,7 @@ def checks(markdown):
     if markdown:
         click.echo(checks_markdown(), nl=False)
         return
-    for c in CHECKS.values():
+    for c in listed():
         click.echo(f"{c.id:32} L{c.level} {c.severity:7} {c.meaning}")
 
 

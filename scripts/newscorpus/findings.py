@@ -139,6 +139,12 @@ def to_json(findings) -> str:
     return json.dumps([f.as_dict() for f in findings], ensure_ascii=False, indent=1)
 
 
+def listed() -> list[Check]:
+    """Every check in a fixed order, whatever order the jobs registered theirs in: the validator's as written
+    above, then the other jobs' (level 0) by id."""
+    return [c for c in _CHECKS if c.level > 0] + sorted((c for c in _CHECKS if c.level == 0), key=lambda c: c.id)
+
+
 def checks_markdown() -> str:
     lines = [
         "# Validator checks",
@@ -150,6 +156,6 @@ def checks_markdown() -> str:
         "| check id | level | severity | meaning |",
         "| --- | --- | --- | --- |",
     ]
-    for c in _CHECKS:
+    for c in listed():
         lines.append(f"| `{c.id}` | {c.level} | {c.severity} | {c.meaning.replace('|', '/')} |")
     return "\n".join(lines) + "\n"
