@@ -301,8 +301,9 @@ class ShardBuilder:
         cl_first = place(cl_art, slots[cl_art] + cl_local)
         cl_len = rng.integers(4, 15, len(cl_art))
         cl_last = np.minimum(cl_first + cl_len - 1, tok_start[cl_art] + n_tok[cl_art] - 1)
-        # a claim span neither starts nor ends with punctuation (GUIDELINES §1.1): a filler there with a
-        # period, comma or quotation marks at its edge is written as a plain one
+        # a claim span neither starts nor ends with punctuation (GUIDELINES §1.1; injected faults also reuse
+        # claim spans as mentions and triggers, which mention-punctuation-edge checks): a filler there with
+        # a period, comma or quotation marks at its edge is written as a plain one
         edge = self.vocab.punctuated[tokens[np.concatenate([cl_first, cl_last])]]
         tokens[np.concatenate([cl_first, cl_last])[edge]] = self.vocab.index["filler"][0]
 

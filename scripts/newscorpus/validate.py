@@ -477,7 +477,7 @@ class Corpus:
         texts = _Texts(_col(arts, "text"))
         for table, view, idcol, art in views:
             yield from _check_spans(table, view, idcol, art, texts)
-            if view["path"][0].as_py() != "cue":  # GUIDELINES §1.1: mentions, triggers and claim spans
+            if table != "claims":  # GUIDELINES §1.1, checked for mentions and triggers (see the check's meaning)
                 yield from _check_punctuation_edges(table, view, idcol)
 
     # --- level 3 -------------------------------------------------------------------------------------
@@ -923,8 +923,10 @@ def _check_spans(table, view, idcol, art_idx, texts: _Texts):
         mismatch[cand[differ]] = True
     sel = np.flatnonzero(mismatch)
     for i, rid, path, txt in zip(sel.tolist(), _at(view[idcol], sel), _at(view["path"], sel), _at(text, sel)):
-        actual = texts.slice(int(a[i]), int(start[i]), int(end[i]))
-        yield Finding("span-text-mismatch", table, rid, path + ".text", f"is {txt[:60]!r}, the article has {actual[:60]!r} at {start[i]}:{end[i]}")
+        ai = int(a[i])
+        actual = texts.slice(ai, int(start[i]), int(end[i]))
+        where = where_text_occurs(texts.slice(ai, 0, int(art_len[ai])), txt, int(start[i]))
+        yield Finding("span-text-mismatch", table, rid, path + ".text", f"text[{start[i]}:{end[i]}] is {actual[:60]!r}; {where}")
     # white space at an edge: the first and last bytes of every text pick the few candidates (an ASCII
     # space, or a byte that may belong to a non-ASCII one), which are then checked as characters
     cand = np.flatnonzero(blen > 0)
@@ -941,8 +943,25 @@ def _check_spans(table, view, idcol, art_idx, texts: _Texts):
         yield Finding("span-whitespace-edge", table, rid, path + ".text", f"{txt[:60]!r} starts or ends with white space")
 
 
-# GUIDELINES §1.1: a mention, trigger or claim span never starts or ends with punctuation or a quotation
-# mark; brackets only where one is left unmatched; a final period that belongs to an abbreviation is kept
+def where_text_occurs(article: str, needle: str, start: int) -> str:
+    """Where `needle` (a span's stored text) does occur in `article`, nearest to `start` (code points): for a
+    span-text-mismatch message, so that the fix (the offsets, or the text) is plain."""
+    if not needle:
+        return "the span's text is empty"
+    best, i = None, article.find(needle)
+    while i >= 0:
+        if best is None or abs(i - start) < abs(best - start):
+            best = i
+        if i >= start:  # later occurrences are only farther
+            break
+        i = article.find(needle, i + 1)
+    if best is None:
+        return f"{needle[:60]!r} does not occur in the text"
+    return f"{needle[:60]!r} occurs at {best}-{best + len(needle)} (nearest)"
+
+
+# GUIDELINES §1.1: a mention or trigger never starts or ends with punctuation or a quotation mark;
+# brackets only where one is left unmatched; a final period that belongs to an abbreviation is kept
 _EDGE_PUNCT = ".,;:!?"
 _QUOTES = "\"'`\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb\u2039\u203a"
 _BRACKETS = {")": "(", "]": "[", "}": "{"}

@@ -1,5 +1,5 @@
-"""GUIDELINES §1.1 at the edges of spans: mention-punctuation-edge (mentions, triggers and claim spans never
-start or end with punctuation, a quotation mark or an unmatched bracket; an abbreviation's period is kept),
+"""GUIDELINES §1.1 at the edges of spans: mention-punctuation-edge (mentions and triggers never start or end
+with punctuation, a quotation mark or an unmatched bracket; an abbreviation's period is kept),
 in memory and partition by partition; and span-text-mismatch saying where the text does occur."""
 
 from __future__ import annotations
@@ -40,8 +40,7 @@ EXPECTED = {
     ("entities", f"{A}/T10", "mentions[0].text"),  # CSTO) with its ( outside
     ("entities", f"{A}/T11", "mentions[0].text"),  # He came.  (not an abbreviation)
     ("events", f"{A}/E3", "trigger.text"),         # came.
-    ("claims", f"{A}/C1", "span.text"),            # ...staff;  (the cue `said Almaty,` is not checked)
-}
+}  # claims are not checked: C1's span `...staff;` and its cue `said Almaty,` are no finding
 
 
 def _tables(records, root):
@@ -89,3 +88,39 @@ def test_punctuation_edge_rule(text, why):
 def test_abbreviation_period():
     assert abbreviation_period("U.S.") and abbreviation_period("Co.") and abbreviation_period("Mr. Smith Jr.")
     assert not abbreviation_period("Putin.") and not abbreviation_period("U.S") and not abbreviation_period(".")
+
+
+# --- span-text-mismatch says where the text does occur ------------------------------------------------------
+MISMATCH_TEXT = "Almaty is big. Protests in Almaty, and in Almaty again."
+
+
+@pytest.mark.parametrize("stored, start, nearest", [
+    ("Almaty", 27, (27, 33)),   # stored with the comma's offsets moved one on: text[28:34] is 'lmaty,'
+    ("Almaty", 37, (42, 48)),   # between two occurrences, nearer the later one
+    ("Almaty", 5, (0, 6)),      # nearer the first one
+    ("Oslo", 10, None),         # nowhere
+])
+def test_span_text_mismatch_names_the_nearest_occurrence(tmp_path, stored, start, nearest):
+    t = MISMATCH_TEXT
+    bad = {"start": start + 1, "end": start + 1 + len(stored), "text": stored}
+    recs = {"articles": [article(A, t)],
+            "entities": [entity(f"{A}/T1", "GPE", "Almaty", [mention(f"{A}/T1/M1", span(t, "Almaty"))], aid=A),
+                         entity(f"{A}/T2", "GPE", "Almaty", [mention(f"{A}/T2/M1", bad)], aid=A)]}
+    contract, tables = _tables(recs, make_root(tmp_path))
+    found = [f for f in check_tables(contract, tables).findings if f.check == "span-text-mismatch"]
+    assert [(f.table, f.record, f.field) for f in found] == [("entities", f"{A}/T2", "mentions[0].text")]
+    message = found[0].message
+    assert f"text[{bad['start']}:{bad['end']}] is {t[bad['start']:bad['end']]!r}" in message
+    if nearest:
+        assert f"occurs at {nearest[0]}-{nearest[1]} (nearest)" in message
+    else:
+        assert "does not occur in the text" in message
+
+
+def test_the_studio_span_text_mismatch_says_it_too(tmp_path):
+    from test_studio_convert import CASES, run_case
+
+    _, _, result, _ = run_case(CASES / "studio-span-text-mismatch", tmp_path)
+    found = [f for f in result.findings if f.check == "studio-span-text-mismatch"]
+    assert [(f.record, f.field) for f in found] == [("task 1 annotation 11", "region r1")]
+    assert "'Osl0' does not occur in the text" in found[0].message
