@@ -128,6 +128,13 @@ class Vocab:
         add("cue", CUES)
         return cls(words, index)
 
+    @property
+    def punctuated(self) -> np.ndarray:
+        """Per token: whether it starts or ends with punctuation as validate.punctuation_edge sees it."""
+        from .validate import punctuation_edge
+
+        return np.array([punctuation_edge(w) is not None for w in self.words], bool)
+
     def arrays(self):
         arr = pa.array(self.words, pa.string())
         cp = pc.utf8_length(arr).to_numpy().astype(np.int64)
@@ -294,6 +301,11 @@ class ShardBuilder:
         cl_first = place(cl_art, slots[cl_art] + cl_local)
         cl_len = rng.integers(4, 15, len(cl_art))
         cl_last = np.minimum(cl_first + cl_len - 1, tok_start[cl_art] + n_tok[cl_art] - 1)
+        # a claim span neither starts nor ends with punctuation (GUIDELINES §1.1; injected faults also reuse
+        # claim spans as mentions and triggers, which mention-punctuation-edge checks): a filler there with
+        # a period, comma or quotation marks at its edge is written as a plain one
+        edge = self.vocab.punctuated[tokens[np.concatenate([cl_first, cl_last])]]
+        tokens[np.concatenate([cl_first, cl_last])[edge]] = self.vocab.index["filler"][0]
 
         # the text: tokens joined by a space, or by a line break after a sentence end
         last_in_art = np.zeros(T, bool)

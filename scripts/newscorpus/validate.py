@@ -477,6 +477,8 @@ class Corpus:
         texts = _Texts(_col(arts, "text"))
         for table, view, idcol, art in views:
             yield from _check_spans(table, view, idcol, art, texts)
+            if table != "claims":  # GUIDELINES §1.1, checked for mentions and triggers (see the check's meaning)
+                yield from _check_punctuation_edges(table, view, idcol)
 
     # --- level 3 -------------------------------------------------------------------------------------
     def roles(self):
@@ -921,8 +923,10 @@ def _check_spans(table, view, idcol, art_idx, texts: _Texts):
         mismatch[cand[differ]] = True
     sel = np.flatnonzero(mismatch)
     for i, rid, path, txt in zip(sel.tolist(), _at(view[idcol], sel), _at(view["path"], sel), _at(text, sel)):
-        actual = texts.slice(int(a[i]), int(start[i]), int(end[i]))
-        yield Finding("span-text-mismatch", table, rid, path + ".text", f"is {txt[:60]!r}, the article has {actual[:60]!r} at {start[i]}:{end[i]}")
+        ai = int(a[i])
+        actual = texts.slice(ai, int(start[i]), int(end[i]))
+        where = where_text_occurs(texts.slice(ai, 0, int(art_len[ai])), txt, int(start[i]))
+        yield Finding("span-text-mismatch", table, rid, path + ".text", f"text[{start[i]}:{end[i]}] is {actual[:60]!r}; {where}")
     # white space at an edge: the first and last bytes of every text pick the few candidates (an ASCII
     # space, or a byte that may belong to a non-ASCII one), which are then checked as characters
     cand = np.flatnonzero(blen > 0)
@@ -937,6 +941,84 @@ def _check_spans(table, view, idcol, art_idx, texts: _Texts):
     sel = np.flatnonzero(edge)
     for rid, path, txt in zip(_at(view[idcol], sel), _at(view["path"], sel), _at(text, sel)):
         yield Finding("span-whitespace-edge", table, rid, path + ".text", f"{txt[:60]!r} starts or ends with white space")
+
+
+def where_text_occurs(article: str, needle: str, start: int) -> str:
+    """Where `needle` (a span's stored text) does occur in `article`, nearest to `start` (code points): for a
+    span-text-mismatch message, so that the fix (the offsets, or the text) is plain."""
+    if not needle:
+        return "the span's text is empty"
+    best, i = None, article.find(needle)
+    while i >= 0:
+        if best is None or abs(i - start) < abs(best - start):
+            best = i
+        if i >= start:  # later occurrences are only farther
+            break
+        i = article.find(needle, i + 1)
+    if best is None:
+        return f"{needle[:60]!r} does not occur in the text"
+    return f"{needle[:60]!r} occurs at {best}-{best + len(needle)} (nearest)"
+
+
+# GUIDELINES §1.1: a mention or trigger never starts or ends with punctuation or a quotation mark;
+# brackets only where one is left unmatched; a final period that belongs to an abbreviation is kept
+_EDGE_PUNCT = ".,;:!?"
+_QUOTES = "\"'`\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb\u2039\u203a"
+_BRACKETS = {")": "(", "]": "[", "}": "{"}
+_PUNCT_EDGE_CHARS = frozenset(_EDGE_PUNCT + _QUOTES + "".join(_BRACKETS) + "".join(_BRACKETS.values()))
+_PUNCT_EDGE_BYTE = np.isin(np.arange(256), sorted({b for c in _PUNCT_EDGE_CHARS for b in c.encode("utf-8")}))
+ABBREVIATIONS = frozenset("Inc Co Corp Ltd Jr Sr St Mt Dr Mr Mrs Ms Gen Col Lt Sgt Prof Bros".split())
+
+
+def abbreviation_period(text: str) -> bool:
+    """Whether the final period of `text` belongs to an abbreviation: its last token (before the period)
+    has a period of its own (`U.S.`, `U.K.`), is a single capital letter (`John F.`) or is one of
+    ABBREVIATIONS (`Inc.`, `Co.`, `Jr.`, `St.`, ...)."""
+    if not text.endswith(".") or len(text) < 2 or text[-2] in _PUNCT_EDGE_CHARS or text[-2].isspace():
+        return False
+    token = text[:-1].split()[-1].rsplit("-", 1)[-1]
+    return "." in token or (len(token) == 1 and token.isupper()) or token in ABBREVIATIONS
+
+
+def punctuation_edge(text: str) -> str | None:
+    """What is wrong with the edges of a span's text under GUIDELINES §1.1 (None: nothing): it starts with
+    punctuation, a quotation mark or a bracket, or ends with punctuation (an abbreviation's period aside),
+    a quotation mark, an opening bracket or a closing one whose opening bracket is not in the span."""
+    if not text:
+        return None
+    first, last = text[0], text[-1]
+    if first in _PUNCT_EDGE_CHARS:
+        return f"starts with {first!r}"
+    if last in _EDGE_PUNCT and not (last == "." and abbreviation_period(text)):
+        return f"ends with {last!r}"
+    if last in _QUOTES or last in _BRACKETS.values():
+        return f"ends with {last!r}"
+    if last in _BRACKETS and _BRACKETS[last] not in text[:-1]:
+        return f"ends with an unmatched {last!r}"
+    return None
+
+
+def _check_punctuation_edges(table, view, idcol):
+    """mention-punctuation-edge: the first and last bytes of every span text pick the candidates (an ASCII
+    punctuation mark, or a byte of a non-ASCII quotation mark), which are then looked at as text."""
+    text = _col(view, "text")
+    sbuf, soff = _utf8(text)
+    cand = np.flatnonzero(np.diff(soff) > 0)
+    if len(cand):
+        cand = cand[_PUNCT_EDGE_BYTE[sbuf[soff[cand]]] | _PUNCT_EDGE_BYTE[sbuf[soff[cand + 1] - 1]]]
+    if not len(cand):
+        return
+    for rid, path, txt in zip(_at(view[idcol], cand), _at(view["path"], cand), _at(text, cand)):
+        why = punctuation_edge(txt)
+        if why:
+            yield Finding("mention-punctuation-edge", table, rid, path + ".text", f"{txt[:60]!r} {why}; the span would be {_trimmed(txt)[:60]!r}")
+
+
+def _trimmed(text: str) -> str:
+    """`text` with the edges punctuation_edge() finds taken off, one character at a time."""
+    while text and (why := punctuation_edge(text)):
+        text = (text[1:] if why.startswith("starts") else text[:-1]).strip()
+    return text
 
 
 # --- bounded memory: the corpus checked partition by partition ----------------------------------------------

@@ -171,6 +171,10 @@ def _(d):
     d["claims"][0]["cue"] = s
 
 
+@case("mention-punctuation-edge", [["mention-punctuation-edge", E(3), "mentions[0].text"]])
+def _(d): d["entities"][2]["mentions"][0].update(sp("Almaty."))
+
+
 @case("text-sha256-mismatch", [["text-sha256-mismatch", A, "text_sha256"]])
 def _(d): d["articles"][0]["text_sha256"] = "0" * 64
 

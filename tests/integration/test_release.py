@@ -23,9 +23,9 @@ from newscorpus.errors import Refused
 from newscorpus.release.build import build_release, write_split
 from newscorpus.release.card import render_card, release_stats
 from newscorpus.release.features import CONFIGS, release_schema
-from newscorpus.release.tables import config_tables
+from newscorpus.release.tables import config_tables, read_piece
 
-from test_release_support import build_corpus, records
+from test_release_support import UNLICENSED, build_corpus, records
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = REPO_ROOT / "tests" / "golden" / "release" / "README.md"
@@ -39,6 +39,7 @@ def built(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("release")
     root = build_corpus(tmp)
     result = build_release(root, "0.1.0", out=tmp / "out" / "0.1.0")
+    assert result.left_out == UNLICENSED
     return root, result.out
 
 
@@ -90,7 +91,7 @@ def test_every_config_loads_offline_with_features_and_spans(built, offline):
     texts = {}
     for split, ds in load_dataset(str(out), "articles", cache_dir=str(cache)).items():
         texts.update({r["id"]: r["text"] for r in ds})
-    assert set(texts) == {"a-almaty", "b-troops", "c-prices"}  # d-waiting has no gold annotation
+    assert set(texts) == {"a-almaty", "b-troops", "c-prices"}  # d-waiting has no gold annotation, e-unlicensed no license
     checked = 0
     for config in CONFIGS:
         dd = load_dataset(str(out), config, cache_dir=str(cache))
@@ -311,10 +312,11 @@ def test_card_render_is_a_pure_function_of_the_data(built):
     root, out = built
     contract = load_contract(root)
     schema = release_schema(contract)
-    tables = storage.all_tables(root, contract)
+    tables = read_piece(root, contract, exclude=UNLICENSED)
     ct = config_tables(tables, contract, schema)
-    assert render_card("0.1.0", schema, ct, release_stats(ct, schema, tables), contract) == (out / "README.md").read_text()
-    assert len(records()["articles"]) == 4
+    stats = {**release_stats(ct, schema, tables), "left_out_unlicensed": UNLICENSED}
+    assert render_card("0.1.0", schema, ct, stats, contract) == (out / "README.md").read_text()
+    assert len(records()["articles"]) == 5
 
 
 def test_a_release_and_the_corpus_it_was_built_from_do_not_differ(built):
@@ -324,26 +326,68 @@ def test_a_release_and_the_corpus_it_was_built_from_do_not_differ(built):
     assert diff_snapshots(snapshot_release(out), snapshot_corpus(root)).empty()
 
 
-def test_the_repo_corpus_releases_as_0_1_0(tmp_path, offline):
-    """The issue's done-when: `release build --version 0.1.0` on the repo's own corpus (the seed article),
-    every config loaded offline, every span equal to the article text at its offsets."""
-    from conftest import SEED_ARTICLE, make_root
+def _expected_rows(tables: dict, with_unknown: bool) -> dict:
+    """config -> split -> rows a release of `tables` must have, counted from the stored rows themselves: gold
+    rows of the articles that have one, without the articles of unknown license unless with_unknown."""
+    arts = {a["id"]: a for a in tables["articles"].to_pylist() if with_unknown or a["license"] != "unknown"}
+    gold = {n: [r for r in tables[n].to_pylist() if r["status"] == "gold" and r["article_id"] in arts]
+            for n in ("entities", "events", "claims")}
+    annotated = {r["article_id"] for rows in gold.values() for r in rows}
+    out = {c: {} for c in CONFIGS}
+
+    def add(config, aid, n=1):
+        split = arts[aid]["split"]
+        out[config][split] = out[config].get(split, 0) + n
+
+    for aid in annotated:
+        add("articles", aid)
+        add("documents", aid)
+    for config in ("entities", "events", "claims"):
+        for r in gold[config]:
+            add(config, r["article_id"])
+    for e in gold["entities"]:
+        add("mentions", e["article_id"], len(e["mentions"]))
+    return {c: {s: n for s, n in out[c].items() if n} for c in CONFIGS}, annotated
+
+
+def _load_and_check_spans(out: Path, cache) -> tuple[dict, set]:
+    """Every config of the release at `out` loaded; every span equal to its article's text at its offsets.
+    (config -> split -> rows, the article ids)."""
+    rows = {c: load_dataset(str(out), c, cache_dir=str(cache)) for c in CONFIGS}
+    texts = {r["id"]: r["text"] for d in rows["articles"].values() for r in d}
+    for config, dd in rows.items():
+        for d in dd.values():
+            for row in d:
+                for aid, start, end, span_text in _spans(config, row):
+                    assert texts[aid][start:end] == span_text, (config, aid, start, end)
+    return {c: {s: len(d) for s, d in dd.items()} for c, dd in rows.items()}, set(texts)
+
+
+@pytest.mark.corpus
+def test_the_repo_corpus_releases_and_loads(tmp_path, offline):
+    """The issue's done-when, for whatever the repo's corpus holds: `release build` on it, every config loaded
+    offline with the row counts the stored gold rows give, every span equal to the article text at its
+    offsets; articles of unknown license left out unless --include-unlicensed (and when that leaves none,
+    the build is refused)."""
+    from conftest import make_root
 
     cache, _ = offline
     root = make_root(tmp_path / "repo", with_data=True)
-    out = build_release(root, "0.1.0", out=tmp_path / "out" / "0.1.0").out
-    rows = {c: load_dataset(str(out), c, cache_dir=str(cache)) for c in CONFIGS}
-    assert {c: {s: len(d) for s, d in dd.items()} for c, dd in rows.items()} == {
-        "documents": {"train": 1}, "articles": {"train": 1}, "entities": {"train": 83}, "mentions": {"train": 181},
-        "events": {"train": 50}, "claims": {"train": 41}}
-    text = rows["articles"]["train"][0]["text"]
-    assert rows["articles"]["train"][0]["id"] == SEED_ARTICLE
-    checked = 0
-    for config, dd in rows.items():
-        for row in dd["train"]:
-            for _, start, end, span_text in _spans(config, row):
-                assert text[start:end] == span_text
-                checked += 1
-    cues = sum(c["cue"] is not None for c in rows["claims"]["train"])
-    # every span twice (documents, and its flat config), mentions a third time (entities and mentions)
-    assert checked == 2 * (181 + 50 + 41 + cues) + 181
+    tables = storage.all_tables(root, load_contract(root))
+    everything, annotated = _expected_rows(tables, with_unknown=True)
+    assert annotated, "the repo corpus has no gold annotation to release"
+    out = build_release(root, "0.1.0", out=tmp_path / "out" / "all", include_unlicensed=True).out
+    counts, ids = _load_and_check_spans(out, cache)
+    assert counts == everything and ids == annotated
+
+    licensed, kept = _expected_rows(tables, with_unknown=False)
+    unknown = annotated - kept
+    if not kept:
+        with pytest.raises(Refused, match="--include-unlicensed"):
+            build_release(root, "0.1.0", out=tmp_path / "out" / "licensed")
+        assert not (tmp_path / "out" / "licensed").exists()
+        return
+    result = build_release(root, "0.1.0", out=tmp_path / "out" / "licensed")
+    assert result.left_out == sorted(unknown)
+    counts, ids = _load_and_check_spans(result.out, cache)
+    assert counts == licensed and ids == kept

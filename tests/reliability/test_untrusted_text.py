@@ -61,7 +61,8 @@ def test_html_and_bidi_text_is_stored_verbatim_and_never_rendered(tmp_path):
 def test_text_hygiene_and_personal_data_are_reported(tmp_path, text, check, severity):
     r = records()
     r["articles"].append(article("t-case", text))
-    r["entities"].append(entity("t-case/E1", "ORG", "x", [mention("t-case/M1", {"start": len(text) - 1, "end": len(text), "text": text[-1]})], aid="t-case"))
+    end = len(text) - 1  # the last letter, without the final period (GUIDELINES §1.1)
+    r["entities"].append(entity("t-case/E1", "ORG", "x", [mention("t-case/M1", {"start": end - 1, "end": end, "text": text[end - 1]})], aid="t-case"))
     root = small_corpus(tmp_path, r)
     out = json.loads(cli("validate", root, "--format", "json").stdout)
     got = {(f["check"], f["record"], f["severity"]) for f in out["findings"]}

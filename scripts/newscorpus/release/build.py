@@ -60,6 +60,16 @@ class BuildResult:
     previous: Path | None = None
     diff: object = None
     warnings: list = field(default_factory=list)  # the validator's warnings (personal data, unknown licenses, ...)
+    left_out: list = field(default_factory=list)  # annotated articles left out because their license is unknown
+    included_unlicensed: list = field(default_factory=list)  # ... released anyway (include_unlicensed)
+
+
+def left_out_line(ids: list, limit: int = 10) -> str:
+    """One line saying which annotated articles a build left out for their unknown license."""
+    n = len(ids)
+    shown = ", ".join(ids[:limit]) + (f" and {n - limit} more" if n > limit else "")
+    return (f"left out {n} article{'s' * (n != 1)} whose license is unknown, with all {'their' if n != 1 else 'its'} "
+            f"annotations: {shown} (clear the license, or pass --include-unlicensed)")
 
 
 def _hf_metadata(features) -> bytes:
@@ -73,6 +83,8 @@ def _layout(rows: int, nbytes: int, max_shard_bytes: int, max_row_group_bytes: i
     n_shards = max(1, math.ceil(nbytes / max_shard_bytes)) if rows else 1
     n_shards = min(n_shards, max(rows, 1))
     per_shard = math.ceil(rows / n_shards) if rows else 0
+    if rows:  # no empty shard at the end (9 rows in 4 shards of 3 would leave one): datasets cannot read one
+        n_shards = math.ceil(rows / per_shard)
     group_rows = max(1, int(max_row_group_bytes // max(row_bytes, 1)))
     return n_shards, per_shard, group_rows
 
@@ -226,7 +238,7 @@ class SplitWriter:
             self.buffer = None  # (an empty slice would keep the piece's buffers alive)
 
     def close(self) -> None:
-        """Write the shards left (the empty ones write_split writes when rows do not fill every shard)."""
+        """Check every row was written; a split without rows gets its one (empty) shard here."""
         if self.written != self.size.num_rows or self.writer is not None:
             raise RuntimeError(f"{self.folder.name}/{self.split}: {self.written} of {self.size.num_rows} rows written")
         empty = self.size.template.replace_schema_metadata(self.metadata)
@@ -281,9 +293,13 @@ def latest_release(root: Path, below: str) -> Path | None:
 
 def build_release(root: Path, version: str, out: Path | None = None, previous: Path | None = None,
                   overwrite: bool = False, max_shard_bytes: int = MAX_SHARD_BYTES,
-                  max_row_group_bytes: int = MAX_ROW_GROUP_BYTES, progress=None, piece_articles: int | None = None) -> BuildResult:
+                  max_row_group_bytes: int = MAX_ROW_GROUP_BYTES, progress=None, piece_articles: int | None = None,
+                  include_unlicensed: bool = False) -> BuildResult:
     """Validate the corpus, then write the release of `version` to `out` (default root/release/<version>).
-    Raises Refused (nothing written) on a validation error or an undeclared removal or split move.
+    Articles whose license is `unknown` are left out with all their annotations (BuildResult.left_out, and
+    a line of the card) unless `include_unlicensed`.
+    Raises Refused (nothing written) on a validation error, an undeclared removal or split move, or when
+    every annotated article would be left out.
     The configs are derived `piece_articles` annotated articles at a time (default tables.PIECE_ARTICLES)."""
     say = progress or (lambda msg: None)
     root = Path(root)
@@ -304,10 +320,11 @@ def build_release(root: Path, version: str, out: Path | None = None, previous: P
         report = validate_corpus(root, contract)
         if not report.ok:
             raise Refused(f"refused: the corpus has {len(report.errors)} validation error(s); nothing was built", report.errors)
-        return _build(root, version, out, previous, contract, report, max_shard_bytes, max_row_group_bytes, say, piece_articles)
+        return _build(root, version, out, previous, contract, report, max_shard_bytes, max_row_group_bytes, say, piece_articles,
+                      include_unlicensed)
 
 
-def _measure(root, contract, schema, ranges) -> tuple[dict, object, dict] | None:
+def _measure(root, contract, schema, ranges, exclude=()) -> tuple[dict, object, dict] | None:
     """Derive the configs piece by piece and count them: (config -> split -> SplitSize, the ReleaseFigures,
     the config tables of the only piece if there is one, else None). None if the pieces, one after the
     other, are not in id order."""
@@ -318,7 +335,7 @@ def _measure(root, contract, schema, ranges) -> tuple[dict, object, dict] | None
     figures = ReleaseFigures(schema)
     ctables = None
     for lo, hi in ranges:
-        ctables = config_tables(read_piece(root, contract, lo, hi), contract, schema)
+        ctables = config_tables(read_piece(root, contract, lo, hi, exclude), contract, schema)
         for config in CONFIGS:
             for split, table in ctables[config].items():
                 if not sizes[config].setdefault(split, SplitSize()).add(table):
@@ -329,33 +346,46 @@ def _measure(root, contract, schema, ranges) -> tuple[dict, object, dict] | None
 
 
 def _build(root, version, out, previous, contract, report, max_shard_bytes, max_row_group_bytes, say,
-           piece_articles=None) -> BuildResult:
+           piece_articles=None, include_unlicensed=False) -> BuildResult:
     from . import card, croissant, diff
-    from .tables import PIECE_ARTICLES, candidate_rows, config_tables, piece_ranges, read_piece, scan_annotations
+    from .tables import (PIECE_ARTICLES, candidate_rows, config_tables, piece_ranges, read_piece, scan_annotations,
+                         unlicensed_articles)
 
     schema = release_schema(contract)
     say("deriving the configs")
     # the corpus is derived in pieces of articles (twice: once to count each split, whose size decides its
     # shards and row groups, once to write it), so that memory does not grow with the corpus
     scan = scan_annotations(root, contract)
-    ranges = piece_ranges(scan.annotated, piece_articles or PIECE_ARTICLES)
-    measured = _measure(root, contract, schema, ranges)
+    unlicensed = unlicensed_articles(root, scan.annotated)
+    exclude = [] if include_unlicensed else unlicensed
+    if exclude and len(exclude) == len(scan.annotated):
+        raise Refused(f"refused: every annotated article ({len(exclude)}) has license `unknown`, so the release would be "
+                      "empty; clear their licenses (articles.license) or pass --include-unlicensed (nothing was built)")
+    gone = set(exclude)
+    annotated = [a for a in scan.annotated if a not in gone] if exclude else scan.annotated
+    ranges = piece_ranges(annotated, piece_articles or PIECE_ARTICLES)
+    measured = _measure(root, contract, schema, ranges, exclude)
     if measured is None:  # annotation ids that do not sort with their articles: the corpus in one piece
         ranges = [(None, None)]
-        measured = _measure(root, contract, schema, ranges)
+        measured = _measure(root, contract, schema, ranges, exclude)
     sizes, figures, only = measured
     stats = figures.result()
+    stats["left_out_unlicensed"] = list(exclude)
     stats.update(card.corpus_figures(scan.rows, scan.gold, scan.annotators, candidate_rows(root, contract)))
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = out.parent / f".{out.name}.stage.{os.getpid()}.tmp"
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir()
     try:
-        result = BuildResult(out=out, version=version, previous=Path(previous) if previous else None, warnings=report.warnings)
+        left = set(exclude)  # their license-unknown warnings are said by the one left-out line instead
+        warnings = [f for f in report.warnings if not (f.check == "license-unknown" and f.record in left)]
+        result = BuildResult(out=out, version=version, previous=Path(previous) if previous else None, warnings=warnings,
+                             left_out=list(exclude), included_unlicensed=[] if exclude else list(unlicensed))
         say("writing data/" + ", data/".join(CONFIGS))
         writers = {c: {s: SplitWriter(size, schema.features(c), stage / "data" / c, s, max_shard_bytes, max_row_group_bytes)
                        for s, size in sizes[c].items()} for c in CONFIGS}
-        pieces = [only] if only is not None else (config_tables(read_piece(root, contract, lo, hi), contract, schema) for lo, hi in ranges)
+        pieces = [only] if only is not None else (config_tables(read_piece(root, contract, lo, hi, exclude), contract, schema)
+                                                  for lo, hi in ranges)
         for ctables in pieces:
             for config in CONFIGS:
                 for split, table in ctables[config].items():
@@ -372,7 +402,8 @@ def _build(root, version, out, previous, contract, report, max_shard_bytes, max_
         # the rows just written, read back a config at a time as the diff asks for them (ids only for a first release)
         new_snap = diff.snapshot_release(stage) if previous else diff.snapshot_release_ids(stage)
         old_snap = diff.snapshot_release(previous) if previous else None
-        declared = diff.load_declared(root)
+        # an article left out for its license is a removal the build itself declares (the card says so too)
+        declared = diff.load_declared(root) + diff.left_out_declarations(exclude)
         changes = diff.diff_snapshots(old_snap, new_snap)
         problems = diff.undeclared(changes, declared)
         if problems:

@@ -269,10 +269,27 @@ def card_license(stats: dict) -> tuple[dict, str]:
     if len(lic) == 1:
         only = next(iter(lic))
         return {"license": only.lower()}, f"Every article is licensed {only}; the annotations are released under the same terms."
+    unknown = ("`unknown` for texts not cleared for redistribution. Check the license of every article you use; for "
+               "`unknown` ones this release grants no right to the text.") if "unknown" in lic else \
+        "Check the license of every article you use."
     return {"license": "other", "license_name": "per-article"}, (
-        f"Licenses differ from article to article ({per}); each article's `license` column is its SPDX id, `unknown` for "
-        "texts not cleared for redistribution. Check the license of every article you use; for `unknown` ones this "
-        "release grants no right to the text.")
+        f"Licenses differ from article to article ({per}); each article's `license` column is its SPDX id{', ' if 'unknown' in lic else '. '}"
+        f"{unknown}")
+
+
+LEFT_OUT_IDS_LISTED = 20  # the card lists the ids of at most this many left-out articles, counts beyond
+
+
+def left_out_text(ids: list) -> str:
+    """The card's paragraph on the articles a build left out for their unknown license ('' if none)."""
+    if not ids:
+        return ""
+    n = len(ids)
+    which = (": " + ", ".join(f"`{i}`" for i in ids)) if n <= LEFT_OUT_IDS_LISTED else ""
+    return (f"Left out of this release: {n} annotated article{'s' * (n != 1)} of the corpus, with all "
+            f"{'their' if n != 1 else 'its'} annotations, because {'their' if n != 1 else 'its'} license is `unknown` "
+            f"(not cleared for redistribution){which}. {'They stay' if n != 1 else 'It stays'} in the corpus and can be "
+            "released once cleared.")
 
 
 def _type_name(feature) -> str:
@@ -395,7 +412,7 @@ def render_card(version: str, schema, ctables: dict, stats: dict, contract) -> s
     prose += ["Provenance columns of the corpus (" + ", ".join(f"`{p}`" for p in PROVENANCE) + ") are left out: every "
               "released row is gold, and annotators, Label Studio references and edit times describe the process, not the data.",
               "", "## Labels", "", *ontology_tables(contract),
-              "## License", "", lic_text, "",
+              "## License", "", lic_text, "", *([left_out_text(stats["left_out_unlicensed"]), ""] if stats.get("left_out_unlicensed") else []),
               "## Files", "",
               "`data/<config>/<split>-NNNNN-of-NNNNN.parquet` (zstd, the Features stored under the `huggingface` schema "
               "metadata key), `DATASHEET.md` (how the corpus was made), `CHANGELOG.md` (annotation-level changes "

@@ -49,32 +49,39 @@ def release():
 @click.option("--out", type=click.Path(file_okay=False), help="Output folder [default: release/<version>/ in the corpus root].")
 @click.option("--previous", type=click.Path(file_okay=False, exists=True), help="Previous release folder to diff against [default: the latest under release/].")
 @click.option("--overwrite", is_flag=True, help="Replace an existing, non-empty output folder.")
+@click.option("--include-unlicensed", is_flag=True,
+              help="Also release articles whose license is `unknown` (left out by default, with their annotations).")
 @click.option("--path", "path", type=click.Path(file_okay=False), help="Corpus root (default: here or above).")
-def build(version, out, previous, overwrite, path):
+def build(version, out, previous, overwrite, include_unlicensed, path):
     """Validate the corpus, then write the release folder: data, card, datasheet, Croissant, changelog, checksums.
 
-    Refuses (exit 1, nothing written) on any validation error, and on a removal of a released record or a
-    split move that changes/declared.yaml does not declare.
+    Articles whose license is `unknown` are left out with all their annotations (one line says which; the
+    card says so too) unless --include-unlicensed is given. Refuses (exit 1, nothing written) on any
+    validation error, on a removal of a released record or a split move that changes/declared.yaml does
+    not declare, and when every annotated article would be left out.
 
     \b
     Example:
       newscorpus release build --version 0.1.0
+      newscorpus release build --version 0.1.0 --include-unlicensed --out /tmp/newscorpus-internal
       newscorpus release build --version 0.2.0 --previous release/0.1.0 --out /tmp/newscorpus-0.2.0
     """
-    from .build import build_release
+    from .build import build_release, left_out_line
     from .diff import UndeclaredChanges, format_diff
 
     root = _root(path)
     try:
         with _progress() as say:
             result = build_release(root, version, Path(out) if out else None, Path(previous) if previous else None,
-                                   overwrite=overwrite, progress=say)
+                                   overwrite=overwrite, progress=say, include_unlicensed=include_unlicensed)
     except UndeclaredChanges as exc:
         for line in exc.problems:
             click.echo(line, err=True)
         raise
     for f in result.warnings:  # personal data, unknown licenses: to look at before publishing
         click.echo(f.line(), err=True)
+    if result.left_out:
+        click.echo(left_out_line(result.left_out), err=True)
     click.echo(f"built release {version} in {result.out}")
     for config, splits in result.rows.items():
         click.echo(f"  {config:10} " + ", ".join(f"{s} {n}" for s, n in splits.items()))
@@ -92,13 +99,16 @@ def build(version, out, previous, overwrite, path):
 @click.argument("old")
 @click.argument("new")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.option("--include-unlicensed", is_flag=True,
+              help="Take a corpus or git side with its articles of `unknown` license, as `release build --include-unlicensed` would.")
 @click.option("--path", "path", type=click.Path(file_okay=False), help="Corpus root for git revisions and changes/declared.yaml (default: here or above).")
-def diff(old, new, fmt, path):
+def diff(old, new, fmt, include_unlicensed, path):
     """Annotation-level diff between two releases, corpus roots or git revisions of the corpus.
 
     Lists the ids of articles, entities, mentions, events and claims added, removed and changed, and
-    articles moved to another split. Exit 1 if a removal or split move is not declared in the corpus'
-    changes/declared.yaml.
+    articles moved to another split. A corpus or git side is taken as `release build` would release it:
+    articles whose license is `unknown` left out unless --include-unlicensed. Exit 1 if a removal or
+    split move is not declared in the corpus' changes/declared.yaml.
 
     \b
     Example:
@@ -107,15 +117,15 @@ def diff(old, new, fmt, path):
       newscorpus release diff release/0.1.0 .
     """
     from ..errors import CorpusNotFound
-    from .diff import diff_snapshots, format_diff, load_declared, resolve, undeclared
+    from .diff import diff_snapshots, format_diff, left_out_declarations, load_declared, resolve, undeclared
 
     try:
         root = _root(path)
     except CorpusNotFound:
         root = None
-    _, a = resolve(old, root)
-    _, b = resolve(new, root)
-    declared = load_declared(root) if root else []
+    _, a = resolve(old, root, include_unlicensed)
+    _, b = resolve(new, root, include_unlicensed)
+    declared = (load_declared(root) if root else []) + left_out_declarations(b.left_out)
     changes = diff_snapshots(a, b)
     problems = undeclared(changes, declared)
     if fmt == "json":
@@ -134,11 +144,14 @@ def diff(old, new, fmt, path):
 @click.option("--dir", "folder", type=click.Path(file_okay=False), help="Release folder [default: release/<version>/ in the corpus root].")
 @click.option("--yes", is_flag=True, help="Really push. Without it: a dry run that lists every upload and makes no network call.")
 @click.option("--private", is_flag=True, help="Create the repo private if it does not exist.")
+@click.option("--include-unlicensed", is_flag=True,
+              help="Push a release that holds articles of `unknown` license (built with --include-unlicensed).")
 @click.option("--path", "path", type=click.Path(file_okay=False), help="Corpus root (default: here or above).")
-def push(repo, version, folder, yes, private, path):
+def push(repo, version, folder, yes, private, include_unlicensed, path):
     """Upload a built release to the Hub and tag the commit vX.Y.Z; the token comes from HF_TOKEN.
 
-    Refuses a folder whose files no longer match SHA256SUMS, and a version whose tag exists already.
+    Refuses a folder whose files no longer match SHA256SUMS, a version whose tag exists already, and a
+    release holding articles of `unknown` license unless --include-unlicensed is given here too.
 
     \b
     Example:
@@ -152,7 +165,7 @@ def push(repo, version, folder, yes, private, path):
         from huggingface_hub.utils import disable_progress_bars
 
         disable_progress_bars()
-    result = push_release(folder, repo, version, yes=yes, private=private)
+    result = push_release(folder, repo, version, yes=yes, private=private, include_unlicensed=include_unlicensed)
     for op in result.operations:
         click.echo(op.line())
     total = sum(op.size for op in result.operations)

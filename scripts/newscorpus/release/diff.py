@@ -56,6 +56,7 @@ class Snapshot:
     row would)."""
 
     tables: dict
+    left_out: list = field(default_factory=list)  # annotated articles left out for their unknown license
 
     def __getitem__(self, kind: str) -> pa.Table:
         return self.tables[kind]
@@ -189,13 +190,25 @@ def _snapshot(articles: pa.Table | None, annotations: dict) -> Snapshot:
     return Snapshot(out)
 
 
-def snapshot_tables(articles, entities, events, claims) -> Snapshot:
-    """The snapshot of corpus tables (Arrow, as stored): gold rows of annotated articles."""
-    ann = {}
+def snapshot_tables(articles, entities, events, claims, include_unlicensed: bool = True) -> Snapshot:
+    """The snapshot of corpus tables (Arrow, as stored): gold rows of annotated articles; without the
+    articles whose license is `unknown` (and their annotations), as a build leaves them out, unless
+    `include_unlicensed` (Snapshot.left_out: those of them with a gold annotation)."""
+    unlicensed = None
+    if not include_unlicensed and articles is not None and articles.num_rows and "license" in articles.column_names:
+        unknown = pc.fill_null(pc.equal(storage.plain(storage.one_array(articles["license"])), "unknown"), False)
+        if pc.any(unknown).as_py():
+            unlicensed = pc.filter(storage.plain(storage.one_array(articles["id"])), unknown).cast(pa.large_string())
+            articles = articles.filter(pc.invert(unknown))
+    ann, gold_aids = {}, []
     for kind, t in (("entities", entities), ("events", events), ("claims", claims)):
         if t is None or t.num_rows == 0 or "status" not in t.column_names:
             continue
         gold = t.filter(pc.equal(t["status"], "gold"))
+        if unlicensed is not None and gold.num_rows:
+            aids = storage.plain(storage.one_array(gold["article_id"])).cast(pa.large_string())
+            gold_aids.append(aids)
+            gold = gold.filter(pc.invert(pc.is_in(aids, value_set=unlicensed)))
         if gold.num_rows:
             ann[kind] = _without_columns(gold, PROVENANCE)
     if articles is not None and articles.num_rows and ann:
@@ -204,7 +217,10 @@ def snapshot_tables(articles, entities, events, claims) -> Snapshot:
         articles = _without_columns(articles, ("source_ref", "updated_at")) if articles.num_rows else None
     else:
         articles = None
-    return _snapshot(articles, ann)
+    snap = _snapshot(articles, ann)
+    if unlicensed is not None and gold_aids:
+        snap.left_out = _sorted_ids(pc.filter(unlicensed, pc.is_in(unlicensed, value_set=pa.concat_arrays(gold_aids))))
+    return snap
 
 
 def snapshot_records(articles, entities, events, claims) -> Snapshot:
@@ -321,12 +337,13 @@ def snapshot_release_ids(folder: Path) -> Snapshot:
     return Snapshot(_ReleaseKinds(Path(folder), ids_only=True))
 
 
-def snapshot_corpus(root: Path) -> Snapshot:
+def snapshot_corpus(root: Path, include_unlicensed: bool = False) -> Snapshot:
+    """The snapshot of the corpus as `release build` would release it (with or without include_unlicensed)."""
     from .. import storage
     from ..contract import load_contract
 
     t = storage.all_tables(Path(root), load_contract(root))
-    return snapshot_tables(*(t[n] for n in ("articles", "entities", "events", "claims")))
+    return snapshot_tables(*(t[n] for n in ("articles", "entities", "events", "claims")), include_unlicensed=include_unlicensed)
 
 
 def _git(root: Path, *args) -> bytes:
@@ -339,8 +356,9 @@ def _git(root: Path, *args) -> bytes:
         raise InputError(f"git {' '.join(args[:2])}: {msg[-1] if msg else 'failed'}") from None
 
 
-def snapshot_git(root: Path, rev: str) -> Snapshot:
-    """The snapshot of the corpus tables as committed at git revision `rev` of the repo holding `root`."""
+def snapshot_git(root: Path, rev: str, include_unlicensed: bool = False) -> Snapshot:
+    """The snapshot of the corpus tables as committed at git revision `rev` of the repo holding `root`, as
+    `release build` would release them."""
     root = Path(root).resolve()
     prefix = _git(root, "rev-parse", "--show-prefix").decode().strip()
     commit = _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
@@ -355,20 +373,22 @@ def snapshot_git(root: Path, rev: str) -> Snapshot:
         if table not in parts or (pieces[0] == "corpus") != (table == "articles"):
             continue
         parts[table].append(pq.read_table(io.BytesIO(_git(root, "show", f"{commit}:{name}"))))
-    return snapshot_tables(*(_concat(parts[t]) for t in ("articles", "entities", "events", "claims")))
+    return snapshot_tables(*(_concat(parts[t]) for t in ("articles", "entities", "events", "claims")),
+                           include_unlicensed=include_unlicensed)
 
 
-def resolve(spec: str, root: Path | None) -> tuple[str, Snapshot]:
-    """(label, snapshot) of a diff side: a release folder, a corpus root or a git revision."""
+def resolve(spec: str, root: Path | None, include_unlicensed: bool = False) -> tuple[str, Snapshot]:
+    """(label, snapshot) of a diff side: a release folder, a corpus root or a git revision (the corpus sides
+    as `release build` would release them: articles of unknown license left out unless include_unlicensed)."""
     p = Path(spec)
     if p.is_dir() and (p / "croissant.json").is_file():
         return f"release {spec}", snapshot_release(p)
     if p.is_dir() and (p / "schema" / "ontology.json").is_file():
-        return f"corpus {spec}", snapshot_corpus(p)
+        return f"corpus {spec}", snapshot_corpus(p, include_unlicensed)
     if root is None:
         raise InputError(f"{spec}: not a release folder or corpus root, and no corpus here to resolve a git revision in")
     try:
-        return f"git {spec}", snapshot_git(root, spec)
+        return f"git {spec}", snapshot_git(root, spec, include_unlicensed)
     except InputError as exc:
         raise InputError(f"{spec}: not a release folder, a corpus root or a git revision ({exc})") from None
 
@@ -606,6 +626,15 @@ def reason_of(changes: Changes, declared, kind: str, rid: str, change: str = "re
     """The declared reason for removing (or moving) a record, directly or through its article or entity
     (a removed record's; see Changes.owners)."""
     return _Reasons(changes, declared).of(kind, rid, change, to)
+
+
+UNLICENSED_REASON = "left out: its license is `unknown` (not cleared for redistribution)"
+
+
+def left_out_declarations(left_out) -> list[dict]:
+    """The removals a build declares itself: the articles it left out for their unknown license (their
+    annotations are covered through the article)."""
+    return [{"kind": "articles", "id": aid, "change": "removed", "reason": UNLICENSED_REASON} for aid in left_out]
 
 
 def undeclared(changes: Changes, declared) -> list[str]:

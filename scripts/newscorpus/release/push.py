@@ -6,7 +6,9 @@ run (the default) stops there and returns the file operations, each with its siz
 locally by huggingface_hub's CommitOperationAdd: no network call. A real push creates the dataset repo
 if needed, refuses a version whose tag exists already, uploads the folder (deleting remote files the
 release does not have, so no stale shard is left for a data_files glob to pick up) and tags the commit.
-The token comes from HF_TOKEN and is never printed or logged.
+The token comes from HF_TOKEN and is never printed or logged. A release that holds articles whose
+license is `unknown` (built with --include-unlicensed) is refused, dry run or not, unless the push is
+given include_unlicensed too: publishing texts nobody cleared is a decision made twice, not by accident.
 """
 
 from __future__ import annotations
@@ -71,6 +73,18 @@ def verify_release(folder: Path, version: str | None = None) -> list[str]:
     return sorted(listed)
 
 
+def unlicensed_in_release(folder: Path) -> list[str]:
+    """The ids (sorted) of the release's articles whose license is `unknown`, from data/articles/."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    out = []
+    for path in sorted((Path(folder) / "data" / "articles").glob("*.parquet")):
+        t = pq.read_table(path, columns=["id", "license"])
+        out += pc.filter(t["id"], pc.fill_null(pc.equal(t["license"], "unknown"), False)).to_pylist()
+    return sorted(out)
+
+
 def plan(folder: Path, files: list[str]) -> list[FileOp]:
     """The upload operations, size and sha256 computed locally (the same objects upload_folder sends)."""
     from huggingface_hub import CommitOperationAdd
@@ -82,13 +96,20 @@ def plan(folder: Path, files: list[str]) -> list[FileOp]:
     return ops
 
 
-def push_release(folder: Path, repo: str, version: str, yes: bool = False, private: bool = False) -> PushResult:
-    """Check the folder, then (with yes) upload it to the dataset repo `repo` and tag it v<version>."""
+def push_release(folder: Path, repo: str, version: str, yes: bool = False, private: bool = False,
+                 include_unlicensed: bool = False) -> PushResult:
+    """Check the folder, then (with yes) upload it to the dataset repo `repo` and tag it v<version>.
+    Refused if the release holds articles of unknown license, unless include_unlicensed."""
     parse_version(version)
     if not REPO_ID.match(repo or ""):
         raise InputError(f"repo {repo!r} is not ORG/NAME")
     folder = Path(folder)
     files = verify_release(folder, version)
+    unlicensed = unlicensed_in_release(folder)
+    if unlicensed and not include_unlicensed:
+        shown = ", ".join(unlicensed[:5]) + (f" and {len(unlicensed) - 5} more" if len(unlicensed) > 5 else "")
+        raise Refused(f"refused: {folder} holds {len(unlicensed)} article(s) whose license is unknown ({shown}); "
+                      "rebuild without --include-unlicensed, or pass --include-unlicensed to push them anyway")
     tag = f"v{version}"
     result = PushResult(repo=repo, tag=tag, operations=plan(folder, files), dry_run=not yes)
     if not yes:

@@ -173,16 +173,36 @@ def _read_range(path: Path, schema: pa.Schema, key: str, lo: str | None, hi: str
     return storage.conform(t, schema, str(path)) if t.num_rows else None
 
 
-def read_piece(root: Path, contract: Contract, lo: str | None = None, hi: str | None = None) -> dict:
+def read_piece(root: Path, contract: Contract, lo: str | None = None, hi: str | None = None, exclude=()) -> dict:
     """The corpus tables cut to the articles with lo <= id < hi and the annotations of those articles (the
-    rows as storage.all_tables reads them, in stored order). The caller holds the corpus lock."""
+    rows as storage.all_tables reads them, in stored order), without the articles in `exclude` and their
+    annotations. The caller holds the corpus lock."""
     out = {}
+    left_out = pa.array(sorted(exclude), pa.string()) if exclude else None
     for name in ("articles", *ANNOTATION_TABLES):
         schema = contract.arrow_schema(name)
         key = "id" if name == "articles" else "article_id"
         parts = [t for t in (_read_range(p, schema, key, lo, hi) for p in storage.table_files(root, name)) if t is not None]
-        out[name] = pa.concat_tables(parts) if len(parts) > 1 else parts[0] if parts else storage.relaxed(schema).empty_table()
+        t = pa.concat_tables(parts) if len(parts) > 1 else parts[0] if parts else storage.relaxed(schema).empty_table()
+        if left_out is not None and t.num_rows:
+            t = _where(t, pc.invert(pc.is_in(t[key], value_set=left_out)))
+        out[name] = t
     return out
+
+
+def unlicensed_articles(root: Path, annotated: list) -> list:
+    """The ids (sorted) of the `annotated` articles whose license is `unknown`: the ones a release leaves
+    out unless it is built with include_unlicensed. Reads only the id and license columns."""
+    if not annotated:
+        return []
+    wanted = pa.array(annotated, pa.string())
+    out = []
+    for path in storage.table_files(root, "articles"):
+        t = pq.read_table(path, columns=["id", "license"])
+        ids, lic = storage.plain(storage.one_array(t["id"])), storage.plain(storage.one_array(t["license"]))
+        hit = pc.and_(pc.fill_null(pc.equal(lic, "unknown"), False), pc.is_in(ids, value_set=wanted))
+        out += pc.filter(ids, hit).to_pylist()
+    return sorted(set(out))
 
 
 @dataclass

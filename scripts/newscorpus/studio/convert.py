@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from ..contract import Contract
 from ..findings import ERROR, WARNING, Check, Finding, register
+from ..validate import where_text_occurs
 from . import config as C
 
 TABLE = "label-studio"
@@ -248,7 +249,8 @@ def result_to_records(result, article_id: str, text: str, origin: Origin, contra
             expected = text[start:end]
             stored = value.get("text")
             if stored is not None and stored != expected and stored != expected.replace("\n", "\\n"):
-                bad("studio-span-text-mismatch", where, f"stored text {str(stored)[:40]!r} is not the article's {expected[:40]!r} at {start}:{end}")
+                bad("studio-span-text-mismatch", where, f"stored text {str(stored)[:40]!r} is not the article's {expected[:40]!r} at {start}:{end}; "
+                    + where_text_occurs(text, str(stored), start))
                 continue
             if rid in regions:
                 bad("studio-region-duplicate", where, "two labelled regions share this id")
