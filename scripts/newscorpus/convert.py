@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from . import storage
 from .contract import ANNOTATION_TABLES, Contract, load_contract
-from .errors import InputError, SchemaError
+from .errors import InputError, SchemaError, SetupError
 
 FORMATS = ("conll", "brat", "jsonl", "spacy")
 TOKENIZER = "newscorpus-regex-1"
@@ -353,7 +353,7 @@ def spacy_doc(doc: Doc, nlp_vocab=None):
         from spacy.tokens import Doc as SpacyDoc
         from spacy.tokens import Span
     except ImportError:
-        raise InputError("spaCy is not installed: pip install 'newscorpus[spacy]'") from None
+        raise SetupError("spaCy is not installed: pip install 'newscorpus[spacy]'") from None
     vocab = nlp_vocab or spacy.blank("xx").vocab
     text = doc.text
     words, spaces = [], []
@@ -491,7 +491,7 @@ def convert(root: Path | str, to: str, out: Path | str, status: str = "gold", co
             import spacy
             from spacy.tokens import DocBin
         except ImportError:
-            raise InputError("spaCy is not installed: pip install 'newscorpus[spacy]'") from None
+            raise SetupError("spaCy is not installed: pip install 'newscorpus[spacy]'") from None
         vocab = spacy.blank("xx").vocab
         bin_ = DocBin(store_user_data=True)
         for doc in docs:

@@ -16,7 +16,17 @@ class SchemaError(NewsCorpusError):
 
 
 class InputError(NewsCorpusError):
-    """The input given to a command is malformed (bad JSONL, unknown table, bad option): fix the input."""
+    """The input given to a command is malformed (bad JSONL, unknown table, bad option): fix the input.
+    Refused input exits 1, as README says; 2 is kept for what could not run (no corpus, unreadable storage)."""
+
+    exit_code = 1
+
+
+class SetupError(InputError):
+    """What the command needs from this machine is missing (an extra not installed, a token or an account not
+    set in the environment): it could not run, exit 2. Fix the set-up, not the input."""
+
+    exit_code = 2
 
 
 class StorageError(NewsCorpusError):

@@ -55,7 +55,7 @@ def imp(root, table, path):
 def _(tmp_path, root):
     path = tmp_path / "bad.jsonl"
     path.write_text(json.dumps(almaty()) + '\n{"id": "a-rel/E10",\n')
-    return imp(root, "entities", path), 2, [f"{path}:2: invalid JSON"]
+    return imp(root, "entities", path), 1, [f"{path}:2: invalid JSON"]
 
 
 @case("jsonl-truncated")
@@ -63,35 +63,35 @@ def _(tmp_path, root):
     path = tmp_path / "cut.jsonl"
     whole = json.dumps(almaty()) + "\n" + json.dumps(almaty(id=f"{A}/E10"))
     path.write_text(whole[: len(whole) - 17])
-    return imp(root, "entities", path), 2, [f"{path}:2: invalid JSON"]
+    return imp(root, "entities", path), 1, [f"{path}:2: invalid JSON"]
 
 
 @case("jsonl-not-utf8")
 def _(tmp_path, root):
     path = tmp_path / "latin1.jsonl"
     path.write_bytes(json.dumps(almaty(name="Almaty é")).replace("é", "\\u00e9").encode() + b"\n" + '{"name": "Zürich"}\n'.encode("latin-1"))
-    return imp(root, "entities", path), 2, [f"{path}:2: not UTF-8"]
+    return imp(root, "entities", path), 1, [f"{path}:2: not UTF-8"]
 
 
 @case("jsonl-bom")
 def _(tmp_path, root):
     path = tmp_path / "bom.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(almaty()).encode() + b"\n")
-    return imp(root, "entities", path), 2, [f"{path}:1: starts with a byte order mark"]
+    return imp(root, "entities", path), 1, [f"{path}:1: starts with a byte order mark"]
 
 
 @case("jsonl-empty")
 def _(tmp_path, root):
     path = tmp_path / "empty.jsonl"
     path.write_text("\n\n")
-    return imp(root, "entities", path), 2, [f"{path}: no records"]
+    return imp(root, "entities", path), 1, [f"{path}: no records"]
 
 
 @case("json-pretty-printed-instead-of-jsonl")
 def _(tmp_path, root):
     path = tmp_path / "entities.json"
     path.write_text(json.dumps([almaty()], indent=2))
-    return imp(root, "entities", path), 2, [f"{path}:1: invalid JSON"]
+    return imp(root, "entities", path), 1, [f"{path}:1: invalid JSON"]
 
 
 @case("json-array-on-one-line")
@@ -111,7 +111,7 @@ def _(tmp_path, root):
 @case("jsonl-missing-file")
 def _(tmp_path, root):
     path = tmp_path / "nowhere.jsonl"
-    return imp(root, "entities", path), 2, [f"{path}: cannot read"]
+    return imp(root, "entities", path), 1, [f"{path}: cannot read"]
 
 
 @case("label-unknown")
@@ -270,7 +270,7 @@ def _(tmp_path, root):
     ex = [{"id": 5, "data": {"image": "http://example.org/cat.jpg"}, "annotations": [
         {"id": 50, "completed_by": 1, "result": [{"id": "x1", "from_name": "label", "to_name": "image", "type": "choices",
                                                    "value": {"choices": ["Cat"]}}]}]}]
-    return pull(tmp_path, root, ex), 2, ["none of its 1 task(s) has data.article_id", "not a project pushed by newscorpus"]
+    return pull(tmp_path, root, ex), 1, ["none of its 1 task(s) has data.article_id", "not a project pushed by newscorpus"]
 
 
 @case("ls-export-of-another-labeling-config")

@@ -144,10 +144,10 @@ def test_cli(root):
     shown = runner.invoke(_cli(), ["adjudicate", A, "--path", str(root)], terminal_width=200)
     assert shown.exit_code == 0, shown.output
     assert "items differ" in shown.output and "President Tokayev" in shown.output
-    assert runner.invoke(_cli(), ["adjudicate", A, "--prefer", "anna", "--path", str(root)]).exit_code == 2  # no --adjudicator
+    assert runner.invoke(_cli(), ["adjudicate", A, "--prefer", "anna", "--path", str(root)]).exit_code == 2  # no --adjudicator: a usage error
     wrote = runner.invoke(_cli(), ["adjudicate", A, "--prefer", "anna", "--adjudicator", "lead-1", "--path", str(root)], terminal_width=200)
     assert wrote.exit_code == 0, wrote.output
     assert f"{A}: gold is now 3 entities, 2 events, 2 claims (replacing 0 entities, 0 events, 0 claims)" in wrote.output
     refused = runner.invoke(_cli(), ["adjudicate", A, "--prefer", "zoe", "--adjudicator", "lead-1", "--path", str(root)])
-    assert refused.exit_code == 2 and "no candidate version" in refused.output
+    assert refused.exit_code == 1 and "no candidate version" in refused.output
     assert "Example:" in runner.invoke(_cli(), ["adjudicate", "--help"]).output

@@ -76,15 +76,16 @@ def test_not_a_corpus_exits_2(tmp_path):
 
 
 def test_errors_are_one_line_without_traceback(fixture_root, tmp_path):
+    """Refused input (a file that cannot be read, bad JSON, an unknown article) exits 1, as README says."""
     missing = run("import", "entities", tmp_path / "nope.jsonl", "--path", fixture_root)
-    assert missing.exit_code == 2 and "cannot read" in missing.output and "Traceback" not in missing.output
+    assert missing.exit_code == 1 and "cannot read" in missing.output and "Traceback" not in missing.output
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": 1,\n')
     result = run("import", "entities", bad, "--path", fixture_root)
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert result.output.strip().splitlines() == [f"newscorpus: {bad}:1: invalid JSON: Expecting property name enclosed in double quotes at column 10"]
     unknown = run("show", "no-such-article", "--path", fixture_root)
-    assert unknown.exit_code == 2 and unknown.output.strip() == "newscorpus: article 'no-such-article' is not in the corpus"
+    assert unknown.exit_code == 1 and unknown.output.strip() == "newscorpus: article 'no-such-article' is not in the corpus"
 
 
 def shown_ids(output: str) -> dict:

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from .. import storage
-from ..errors import InputError, Refused
+from ..errors import InputError, Refused, SetupError
 
 KINDS = ("articles", "entities", "mentions", "events", "claims")
 DECLARED_FILE = "changes/declared.yaml"
@@ -350,7 +350,7 @@ def _git(root: Path, *args) -> bytes:
     try:
         return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True).stdout
     except FileNotFoundError:
-        raise InputError("git is not installed") from None
+        raise SetupError("git is not installed") from None
     except subprocess.CalledProcessError as exc:
         msg = exc.stderr.decode(errors="replace").strip().splitlines()
         raise InputError(f"git {' '.join(args[:2])}: {msg[-1] if msg else 'failed'}") from None

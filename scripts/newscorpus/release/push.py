@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError, Refused, RemoteError
+from ..errors import InputError, SetupError, Refused, RemoteError
 from .build import CHECKSUMS, parse_version, release_files, release_version, sha256_file
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -116,7 +116,7 @@ def push_release(folder: Path, repo: str, version: str, yes: bool = False, priva
         return result
     token = os.environ.get("HF_TOKEN")
     if not token:
-        raise InputError("HF_TOKEN is not set: export a Hub token with write access to push")
+        raise SetupError("HF_TOKEN is not set: export a Hub token with write access to push")
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import InputError
+from ..errors import InputError, SetupError
 from . import convert  # noqa: F401  (registers the studio-* check ids with the validator's registry)
 
 _PATH = click.option("--path", "path", type=click.Path(file_okay=False), help="Corpus root (default: here or above).")
@@ -89,7 +89,7 @@ def serve(port, path):
     base = root / ".studio"
     fresh = not (base / "data" / "label_studio.sqlite3").is_file()
     if fresh and not (user and password):
-        raise InputError("set LABEL_STUDIO_USERNAME and LABEL_STUDIO_PASSWORD for the admin user of the first start")
+        raise SetupError("set LABEL_STUDIO_USERNAME and LABEL_STUDIO_PASSWORD for the admin user of the first start")
     if token and token.count(".") == 2:
         token = None  # a personal access token is minted by the server, it cannot be set as the user token
     click.echo(f"starting Label Studio (data in {base}/data{'; the first start migrates the database, about 1-2 minutes' if fresh else ''})", err=True)

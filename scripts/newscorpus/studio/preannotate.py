@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..contract import Contract
-from ..errors import InputError
+from ..errors import InputError, SetupError
 from . import config as C
 from .convert import _per_region, _span_item
 
@@ -178,7 +178,7 @@ class SpacyModel:
         try:
             import spacy
         except ImportError:
-            raise InputError(f"--model {name_or_path}: spaCy is not installed (pip install spacy)") from None
+            raise SetupError(f"--model {name_or_path}: spaCy is not installed (pip install spacy)") from None
         try:
             self.nlp = spacy.load(name_or_path)
         except (OSError, ValueError, KeyError) as exc:  # E050 not found, E053 bad config, ...

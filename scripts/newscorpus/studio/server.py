@@ -21,7 +21,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError, RemoteError
+from ..errors import InputError, SetupError, RemoteError
 
 HOST = "127.0.0.1"
 # Variables that Label Studio also reads under their bare names (get_env('X') reads LABEL_STUDIO_X, HEARTEX_X, X).
@@ -36,7 +36,7 @@ def label_studio_executable() -> str:
     found = shutil.which("label-studio")
     if found:
         return found
-    raise InputError("label-studio is not installed: pip install 'newscorpus[studio]'")
+    raise SetupError("label-studio is not installed: pip install 'newscorpus[studio]'")
 
 
 def studio_env(home: Path, data_dir: Path, username: str | None = None, password: str | None = None,

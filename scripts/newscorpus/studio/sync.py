@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 from .. import storage
 from ..contract import ANNOTATION_TABLES, load_contract
-from ..errors import InputError, Refused, RemoteError
+from ..errors import InputError, Refused, RemoteError, SetupError
 from ..findings import ERROR, Finding, sort_findings
 from ..importer import records_to_table
 from ..validate import check_tables
@@ -57,7 +57,7 @@ class Client:
         url = url or os.environ.get("LABEL_STUDIO_URL")
         key = api_key or os.environ.get("LABEL_STUDIO_API_KEY")
         if not url or not key:
-            raise InputError("set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY (a legacy token or a personal access token)")
+            raise SetupError("set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY (a legacy token or a personal access token)")
         from label_studio_sdk.client import LabelStudio
         from label_studio_sdk.core.api_error import ApiError
 
