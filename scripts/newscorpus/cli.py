@@ -71,18 +71,24 @@ def main():
 
 @main.command()
 @click.argument("path", required=False, type=click.Path(file_okay=False))
+@click.option("--path", "path_opt", type=click.Path(file_okay=False), help="Corpus root (default: here or above), as for every command.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--select", multiple=True, help="Only these check ids (comma-separated or repeated).")
 @click.option("--ignore", multiple=True, help="Leave out these check ids (comma-separated or repeated).")
-def validate(path, fmt, select, ignore):
+def validate(path, path_opt, fmt, select, ignore):
     """Check the corpus: schema, integrity, consistency, corpus level. Exit 0 valid, 1 errors, 2 could not run.
 
     \b
     Example:
       newscorpus validate
       newscorpus validate --format json --select span-text-mismatch,id-duplicate
+      newscorpus validate --path /data/newscorpus
     """
     from .validate import validate_corpus
+
+    if path and path_opt and Path(path).resolve() != Path(path_opt).resolve():
+        raise click.UsageError(f"two corpus roots given: {path} and --path {path_opt}")
+    path = path or path_opt
 
     try:
         sel, ign = resolve_ids(select), resolve_ids(ignore)

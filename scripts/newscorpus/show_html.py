@@ -25,6 +25,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+from .errors import InputError
 from .show import load_article
 
 CSS = """
@@ -203,5 +204,10 @@ def write_html(root: Path | str, article_id: str, out: Path | str, status: str |
     """Write the page of `article_id` (its `status` rows; None for all) to `out`. Returns the path."""
     doc = load_article(Path(root), article_id, status)
     out = Path(out)
-    out.write_text(render_html(doc), encoding="utf-8")
+    if not out.parent.is_dir():
+        raise InputError(f"{out}: folder {out.parent} does not exist; create it first")
+    try:
+        out.write_text(render_html(doc), encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{out}: cannot write: {exc.strerror or exc}") from None
     return out
