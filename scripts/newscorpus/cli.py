@@ -14,6 +14,7 @@ import click
 
 from . import __version__
 from . import anchor  # noqa: F401  (registers the import's level-0 check ids, listed by `checks`)
+from . import retext as _retext  # noqa: F401  (registers span-edit-unresolved, listed by `checks`)
 from .errors import NewsCorpusError, Refused
 from .findings import checks_markdown, listed, resolve_ids, to_json
 
@@ -173,6 +174,33 @@ def add(files, id_, title, url, published, publisher, author, license_, language
     for a in result.added:
         click.echo(a.line())
     click.echo(result.summary() + (" (dry run: nothing written)" if dry_run else ""))
+
+
+@main.command()
+@click.argument("article_id")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--resolve", help="How to resolve spans the edit touches: nearest (the occurrence of the span's text nearest to "
+                                "where it was), drop (remove what the span carries), or nearest,drop. Default: refuse.")
+@click.option("--path", "path", type=click.Path(file_okay=False), help="Corpus root (default: here or above).")
+@click.option("--dry-run", is_flag=True, help="Check and report, write nothing.")
+def retext(article_id, file, resolve, path, dry_run):
+    """Change an article's text after annotation; every span of its records is re-anchored by a diff of the texts.
+
+    A span the edit leaves untouched moves with the text around it. A span whose characters the edit changes
+    is reported (span-edit-unresolved) and the change refused, unless --resolve says what to do with it. The
+    new text is normalised like `add` does; gold and candidate rows alike; all or nothing, through the validator.
+
+    \b
+    Example:
+      newscorpus retext kz-csto-putin-2022-01-10 fixed.txt --dry-run
+      newscorpus retext kz-csto-putin-2022-01-10 fixed.txt --resolve nearest,drop
+    """
+    modes = tuple(x.strip() for x in resolve.split(",") if x.strip()) if resolve else ()
+    result = _retext.retext(_root(path), article_id, Path(file), resolve=modes, dry_run=dry_run)
+    for line in result.lines():
+        click.echo(line)
+    if dry_run and result.changed:
+        click.echo("(dry run: nothing written)")
 
 
 @main.command()
