@@ -295,6 +295,12 @@ def _(d): pass
 def _(d): pass
 
 
+# level 0, retext: an edit that changes the characters of a span (scripts/newscorpus/retext.py)
+@case("span-edit-unresolved", [["span-edit-unresolved", E(6), "mentions[0]"]], retext_={"article": A, "file": "new.txt",
+                                                                                       "text": TEXT.replace("Tokayev", "Tokaev")})
+def _(d): pass
+
+
 def write(folder: Path, data: dict, expect, extra) -> None:
     if folder.exists():
         shutil.rmtree(folder)
@@ -309,6 +315,9 @@ def write(folder: Path, data: dict, expect, extra) -> None:
         with open(folder / "import.jsonl", "w", encoding="utf-8") as fh:
             for rec in extra["import_"]["records"]:
                 fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    if "retext_" in extra:
+        spec["retext"] = {"article": extra["retext_"]["article"], "file": extra["retext_"]["file"]}
+        (folder / extra["retext_"]["file"]).write_text(extra["retext_"]["text"], encoding="utf-8")
     for key in ("damage", "schema_patch"):
         if key in extra:
             spec[key] = extra[key]

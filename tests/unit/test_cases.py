@@ -17,12 +17,14 @@ from newscorpus.cli import main
 from newscorpus.contract import TABLES, load_contract, table_location
 from newscorpus.anchor import CHECKS as ANCHOR_CHECKS
 from newscorpus.findings import CHECKS
+from newscorpus.retext import CHECKS as RETEXT_CHECKS
 
 from conftest import REPO
 
 CASES = REPO / "tests" / "cases"
 VALIDATOR_CHECKS = sorted(c.id for c in CHECKS.values() if c.level >= 1)
 IMPORT_CHECKS = sorted(c.id for c in ANCHOR_CHECKS)  # level 0: spans given by text that an import cannot anchor
+RETEXT_CHECKS = sorted(c.id for c in RETEXT_CHECKS)  # level 0: spans a text edit cannot move
 
 
 def build_case(folder: Path, tmp_path: Path) -> Path:
@@ -62,7 +64,7 @@ def findings_of(root: Path) -> tuple[int, list[dict]]:
 
 def test_every_check_has_a_case():
     folders = {p.name for p in CASES.iterdir() if p.is_dir()}
-    assert set(VALIDATOR_CHECKS + IMPORT_CHECKS) <= folders, sorted(set(VALIDATOR_CHECKS) - folders)
+    assert set(VALIDATOR_CHECKS + IMPORT_CHECKS + RETEXT_CHECKS) <= folders, sorted(set(VALIDATOR_CHECKS + IMPORT_CHECKS + RETEXT_CHECKS) - folders)
 
 
 def test_base_case_is_clean(tmp_path):
@@ -70,15 +72,19 @@ def test_base_case_is_clean(tmp_path):
     assert (code, findings) == (0, [])
 
 
-@pytest.mark.parametrize("check", VALIDATOR_CHECKS + IMPORT_CHECKS)
+@pytest.mark.parametrize("check", VALIDATOR_CHECKS + IMPORT_CHECKS + RETEXT_CHECKS)
 def test_case_reports_its_check(check, tmp_path):
     folder = CASES / check
     spec = json.loads((folder / "case.json").read_text())
     expected = sorted(tuple(x) for x in spec["expect"])
-    if "import" in spec:
+    if "import" in spec or "retext" in spec:
         root = build_case(CASES / "_base", tmp_path)
         before = {p: p.read_bytes() for p in root.rglob("*.parquet")}
-        result = CliRunner().invoke(main, ["import", spec["import"]["table"], str(folder / spec["import"]["file"]), "--path", str(root)])
+        if "import" in spec:
+            args = ["import", spec["import"]["table"], str(folder / spec["import"]["file"])]
+        else:
+            args = ["retext", spec["retext"]["article"], str(folder / spec["retext"]["file"])]
+        result = CliRunner().invoke(main, args + ["--path", str(root)])
         assert result.exit_code == 1
         got = sorted({tuple(line.split(" L", 1)[1].split(": ")[0].split(" ")[1:2]) for line in result.output.splitlines() if f" {check}:" in line})
         assert got == [(check,)], result.output
