@@ -9,4 +9,4 @@ import os
 # (about 0.1 s of CPU a process). Set before numpy is first imported, unless the user chose otherwise.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

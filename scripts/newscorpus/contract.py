@@ -24,7 +24,7 @@ SCHEMA_VERSION_KEY = b"newscorpus.schema_version"  # Parquet metadata: the schem
 WRITER_KEY = b"newscorpus.writer"  # Parquet metadata: the newscorpus version that wrote the file
 # Every schema version this newscorpus knows, with the first newscorpus release that reads it. A corpus whose
 # schema/ontology.json has a newer major version is refused with the release to install.
-KNOWN_SCHEMA_VERSIONS = {"1.0.0": "0.1.0"}
+KNOWN_SCHEMA_VERSIONS = {"1.0.0": "0.1.0", "1.1.0": "0.2.0"}
 
 
 def parse_semver(version: str) -> tuple[int, int, int]:

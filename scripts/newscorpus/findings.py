@@ -46,6 +46,7 @@ _CHECKS = [
     Check("span-text-mismatch", 2, ERROR, "A span's text is not article.text[start:end] (code points)."),
     Check("span-whitespace-edge", 2, ERROR, "A span starts or ends with white space."),
     Check("mention-punctuation-edge", 2, ERROR, "An entity mention or event trigger starts or ends with punctuation (. , ; : ! ?), a quotation mark (straight or typographic) or a bracket left unmatched inside it (GUIDELINES §1.1). A final period that belongs to an abbreviation is not a finding: the span's last token has a period of its own (U.S., U.K.), is a single capital letter, or is one of Inc Co Corp Ltd Jr Sr St Mt Dr Mr Mrs Ms Gen Col Lt Sgt Prof Bros. Claim spans are not checked (yet): the rule holds for them, but a claim drawn up to its sentence's period in Label Studio would then refuse the whole annotation."),
+    Check("time-invalid", 2, ERROR, "An event's time matches the pattern of its field but is no time: a day the month does not have (2022-02-30), an ISO week the year does not have, a range that ends before it starts, a duration with no quantity (GUIDELINES 3.5)."),
     Check("text-sha256-mismatch", 2, ERROR, "An article's text_sha256 is not the SHA-256 of its UTF-8 text."),
     Check("text-not-normalized", 2, ERROR, "An article's text is not in Unicode NFC or has \\r line breaks."),
     # level 3: consistency

@@ -32,7 +32,7 @@ from .contract import ANNOTATION_TABLES, SCHEMA_VERSION_KEY, TABLES, Contract, c
 from .errors import StorageError
 from .findings import CHECKS, ERROR, Finding, sort_findings
 from .schemacheck import compile_table, equal_runs
-from . import storage
+from . import storage, timex
 
 _WHITESPACE = np.array([c for c in range(0x3001) if chr(c).isspace()] + [0x3000, 0x2028, 0x2029, 0x85], dtype=np.uint32)
 
@@ -113,7 +113,7 @@ def check_level1(contract: Contract, tables: dict, local: bool = False) -> tuple
         clean[table] = data.filter(pa.array(~bad)) if bad.any() else data
         excluded[table] = data.filter(pa.array(bad)) if bad.any() else data.slice(0, 0)
     c = Corpus(contract, clean, excluded, local=local)
-    for check in (c.ids, c.articles_text, c.text_hygiene, c.references, c.spans, c.roles, c.clusters, c.claims,
+    for check in (c.ids, c.articles_text, c.text_hygiene, c.references, c.spans, c.roles, c.times, c.clusters, c.claims,
                   c.duplicates, c.corpus, c.personal_data):
         findings += check()
     return findings, c
@@ -504,6 +504,24 @@ class Corpus:
         for rid, path, role, evtype, et in zip(*(_at(args[c], sel) for c in ("id", "path", "role", "event_type")), _at(etype, sel)):
             yield Finding("event-argument-type-not-allowed", "events", rid, path + ".entity_id",
                           f"a {et} entity cannot fill role {role} of {evtype}")
+
+    def times(self):
+        """time-invalid: what the time pattern cannot say, checked once a distinct value (the column has few)."""
+        events = self.t["events"]
+        if events.num_rows == 0:
+            return
+        col = storage.one_array(events.column("time"))
+        if pa.types.is_dictionary(col.type):
+            values, codes = col.dictionary, col.indices
+        else:
+            values = pc.unique(col)
+            codes = pc.index_in(col, value_set=values)
+        bad = [i for i, v in enumerate(values.to_pylist()) if v is not None and timex.problem(v)]
+        if not bad:
+            return
+        rows = np.flatnonzero(_np(pc.fill_null(pc.is_in(codes, value_set=pa.array(bad, codes.type)), False)))
+        for rid, value in zip(_at(events["id"], rows), _at(col, rows)):
+            yield Finding("time-invalid", "events", rid, "time", timex.problem(value))
 
     def _scope(self, table: str) -> np.ndarray:
         """The code of each row's (article_id, status, annotator): the rows that may be compared with one

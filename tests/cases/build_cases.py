@@ -114,6 +114,10 @@ def _(d): d["entities"][5]["mentions"] = []
 def _(d): pass
 
 
+@case("time-invalid", [["time-invalid", V(1), "time"]])
+def _(d): d["events"][0]["time"] = "2022-02-30"
+
+
 @case("id-duplicate", [["id-duplicate", E(3), "mentions[0]"], ["id-duplicate", E(4), "mentions[0]"]])
 def _(d): d["entities"][3]["mentions"][0]["id"] = f"{A}/M3"
 

@@ -62,7 +62,7 @@ def test_push_suggests_pull_counts_stats_shows(studio, tmp_path, monkeypatch):
     client = Client(studio.url, studio.pat)
     project = client.find_project(title)
     tasks = {t["data"]["article_id"]: t for t in client.list_tasks(project["id"])}
-    assert [p["model_version"] for p in _predictions(client, tasks["a-gold"]["id"])] == ["gold-1.0.0"]
+    assert [p["model_version"] for p in _predictions(client, tasks["a-gold"]["id"])] == [f"gold-{load_contract(root).version}"]
     (pred,) = _predictions(client, tasks["b-new"]["id"])
     assert pred["model_version"].startswith("gazetteer-") and tasks["b-new"]["data"]["preannotation"] == pred["model_version"]
     regions = [(r["value"]["start"], r["value"]["end"], r["value"]["labels"][0]) for r in pred["result"] if r["type"] == "labels"]

@@ -17,11 +17,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from newscorpus.contract import KNOWN_SCHEMA_VERSIONS, parse_semver
 from newscorpus.studio.convert import records_to_result
 
 from reliability_support import (A, TEXT, TEXT_B, assert_refused, cli, cli_with_export, figure, label_studio_export,
                                  records, small_corpus, snapshot, write_json)
 from conftest import article, entity, event, mention, span
+
+CURRENT = max(KNOWN_SCHEMA_VERSIONS, key=parse_semver)  # the schema version this newscorpus writes
 
 CASES = {}
 
@@ -400,7 +403,7 @@ def _restamp(path, version: bytes, writer: bytes | None = None):
 def _(tmp_path, root):
     _restamp(entities_file(root), b"0.9.0")
     return imp(root, "entities", jsonl(tmp_path, almaty())), 2, \
-        [f"{entities_file(root)}: written under schema version 0.9.0, the corpus schema is 1.0.0: run `newscorpus migrate`"]
+        [f"{entities_file(root)}: written under schema version 0.9.0, the corpus schema is {CURRENT}: run `newscorpus migrate`"]
 
 
 @case("parquet-of-a-newer-schema-version")

@@ -11,13 +11,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from newscorpus import storage
-from newscorpus.contract import SCHEMA_VERSION_KEY, WRITER_KEY, check_data_version, load_contract
+from newscorpus import __version__, storage
+from newscorpus.contract import KNOWN_SCHEMA_VERSIONS, SCHEMA_VERSION_KEY, WRITER_KEY, check_data_version, load_contract, parse_semver
 from newscorpus.errors import Refused, StorageError
 from newscorpus.migrate import BACKUP_DIR, Migration, migrate_corpus, steps_between
 from newscorpus.validate import validate_corpus
 
 from reliability_support import assert_refused, cli, small_corpus, snapshot
+
+CURRENT = max(KNOWN_SCHEMA_VERSIONS, key=parse_semver)  # the version this newscorpus writes
 
 
 def as_old(path, version=b"0.9.0", rename=True):
@@ -29,14 +31,14 @@ def as_old(path, version=b"0.9.0", rename=True):
     pq.write_table(data.replace_schema_metadata(meta), path)
 
 
-RENAME = Migration("0.9.0", "1.0.0", "entities.label renamed name",
+RENAME = Migration("0.9.0", CURRENT, "entities.label renamed name",
                    lambda table, t: t.rename_columns(["name" if n == "label" else n for n in t.column_names]) if table == "entities" else t)
 
 
 def test_storage_stamps_schema_and_writer_versions(tmp_path):
     root = small_corpus(tmp_path)
     meta = pq.read_schema(root / "annotations" / "entities.parquet").metadata
-    assert meta[SCHEMA_VERSION_KEY] == b"1.0.0" and meta[WRITER_KEY]
+    assert meta[SCHEMA_VERSION_KEY] == CURRENT.encode() and meta[WRITER_KEY] == __version__.encode()
 
 
 def test_version_check_messages():
@@ -91,14 +93,14 @@ def test_migrate_restamps_a_version_bump_without_column_changes(tmp_path):
     root = small_corpus(tmp_path)
     as_old(root / "corpus" / "articles.parquet", b"0.9.0", rename=False)
     proc = cli("migrate", "--path", root)
-    assert proc.returncode == 0 and "articles: schema 0.9.0 -> 1.0.0 (no column changes)" in proc.stdout, proc.stderr
-    assert pq.read_schema(root / "corpus" / "articles.parquet").metadata[SCHEMA_VERSION_KEY] == b"1.0.0"
+    assert proc.returncode == 0 and f"articles: schema 0.9.0 -> {CURRENT} (no column changes)" in proc.stdout, proc.stderr
+    assert pq.read_schema(root / "corpus" / "articles.parquet").metadata[SCHEMA_VERSION_KEY] == CURRENT.encode()
 
 
 def test_migrate_refuses_a_migration_that_breaks_the_corpus(tmp_path):
     root = small_corpus(tmp_path)
     as_old(root / "corpus" / "articles.parquet", rename=False)
-    bad = Migration("0.9.0", "1.0.0", "upper-cases the text", lambda table, t: t.set_column(
+    bad = Migration("0.9.0", CURRENT, "upper-cases the text", lambda table, t: t.set_column(
         t.column_names.index("text"), "text", pc.utf8_upper(t["text"])) if table == "articles" else t)
     before = snapshot(root)
     with pytest.raises(Refused) as exc:
@@ -111,7 +113,7 @@ def test_newer_data_is_refused_by_migrate(tmp_path):
     root = small_corpus(tmp_path)
     as_old(root / "annotations" / "events.parquet", b"1.3.0", rename=False)
     before = snapshot(root)
-    assert_refused(cli("migrate", "--path", root), 2, "written under schema version 1.3.0", "pip install 'newscorpus>=0.1.0'")
+    assert_refused(cli("migrate", "--path", root), 2, "written under schema version 1.3.0", f"pip install 'newscorpus>={__version__}'")
     assert snapshot(root) == before
 
 

@@ -107,7 +107,7 @@ _PLACEHOLDER = {
     "cluster": "cluster key: the same key on every mention of one entity (e.g. E1)",
     "name": "canonical name of the entity (default: its first named mention)",
     "wikidata": "Wikidata id (Q...), only where certain",
-    "time": "normalised time: YYYY, YYYY-MM, YYYY-MM-DD or start/end",
+    "time": "normalised time: 2022-01-10, 2022-01, 2022-01-03/2022-01-09, 2019/.., P2D, 2022-01~, FUTURE_REF",
     "topic": "the claim object, a short normalised phrase",
 }
 
