@@ -15,6 +15,7 @@ import click
 from . import __version__
 from . import anchor  # noqa: F401  (registers the import's level-0 check ids, listed by `checks`)
 from . import retext as _retext  # noqa: F401  (registers span-edit-unresolved, listed by `checks`)
+from . import remove as _remove
 from .errors import NewsCorpusError, Refused
 from .findings import checks_markdown, listed, resolve_ids, to_json
 
@@ -200,6 +201,30 @@ def retext(article_id, file, resolve, path, dry_run):
     for line in result.lines():
         click.echo(line)
     if dry_run and result.changed:
+        click.echo("(dry run: nothing written)")
+
+
+@main.command()
+@click.argument("table", type=click.Choice(["articles", "entities", "events", "claims"]))
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--path", "path", type=click.Path(file_okay=False), help="Corpus root (default: here or above).")
+@click.option("--dry-run", is_flag=True, help="Check and report, write nothing.")
+def remove(table, ids, path, dry_run):
+    """Remove records by id, through the validator: refused if anything still refers to them.
+
+    An article goes with all its annotations. A record that another still cites (an entity an event argument
+    names, an event a claim links) is refused with the finding naming the citing record: remove or re-import
+    that one first. Nothing is written on refusal.
+
+    \b
+    Example:
+      newscorpus remove claims kz-csto-putin-2022-01-10/C39 --dry-run
+      newscorpus remove articles fuel-protests-spread-to-almaty
+    """
+    result = _remove.remove(_root(path), table, list(ids), dry_run=dry_run)
+    for line in result.lines():
+        click.echo(line)
+    if dry_run:
         click.echo("(dry run: nothing written)")
 
 
