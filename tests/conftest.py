@@ -62,8 +62,9 @@ def span(text: str, needle: str, nth: int = 0) -> dict:
     return {"start": start, "end": start + len(needle), "text": needle}
 
 
-def entity(eid, etype, name, mentions, aid="a-test", wikidata=None, **kw) -> dict:
-    return dict(id=eid, article_id=aid, type=etype, name=name, wikidata=wikidata, mentions=mentions, **prov(**kw))
+def entity(eid, etype, name, mentions, aid="a-test", wikidata=None, event_ids=(), **kw) -> dict:
+    return dict(id=eid, article_id=aid, type=etype, name=name, wikidata=wikidata, mentions=mentions, event_ids=list(event_ids),
+                **prov(**kw))
 
 
 def mention(mid, sp, kind="NAM") -> dict:

@@ -281,6 +281,16 @@ def build_gold(article_id: str, versions: dict[str, Version], decisions: dict, c
         args = [{"role": a["role"], **follow("events", vid, f"arguments[{i}].mention_id", ann, a["mention_id"])} for i, a in enumerate(v["arguments"])]
         events.append({**v, "id": vid, "arguments": args, **prov, "source_ref": f"adjudicated:{v['id']}"})
     all_events = {ev["id"]: (ev["type"], ev["trigger"]["start"], ev["trigger"]["end"]) for ver in versions.values() for ev in ver.events}
+    for ent in entities:  # an EVENT entity's links follow the events chosen (same type and trigger)
+        links = []
+        for i, e in enumerate(ent.get("event_ids") or []):
+            gid = event_by_trigger.get(all_events.get(e))
+            if gid is None:
+                problems.append(Finding("event-ref-unresolved", "entities", ent["id"], f"event_ids[{i}]",
+                                        f"the chosen entity names event {e}, which has no chosen counterpart (same type and trigger)"))
+            else:
+                links.append(gid)
+        ent["event_ids"] = links
     # claims
     claims = []
     for ann, c in sorted(chosen["claims"], key=lambda ar: (ar[1]["span"]["start"], ar[1]["span"]["end"])):

@@ -24,7 +24,7 @@ SCHEMA_VERSION_KEY = b"newscorpus.schema_version"  # Parquet metadata: the schem
 WRITER_KEY = b"newscorpus.writer"  # Parquet metadata: the newscorpus version that wrote the file
 # Every schema version this newscorpus knows, with the first newscorpus release that reads it. A corpus whose
 # schema/ontology.json has a newer major version is refused with the release to install.
-KNOWN_SCHEMA_VERSIONS = {"1.0.0": "0.1.0", "1.1.0": "0.2.0"}
+KNOWN_SCHEMA_VERSIONS = {"1.0.0": "0.1.0", "1.1.0": "0.2.0", "1.2.0": "0.2.0"}
 
 
 def parse_semver(version: str) -> tuple[int, int, int]:
@@ -194,6 +194,18 @@ class Contract:
         for spec in self.ontology["event_types"].values():
             seen.update(dict.fromkeys(spec["roles"]))
         return sorted(seen)
+
+    def defaults(self, table: str) -> dict:
+        """Top-level field -> its JSON Schema `default`: what a record that leaves the field out gets (fields
+        added in a later schema version, such as entities.event_ids in 1.2.0)."""
+        return {k: v["default"] for k, v in self.schemas[table]["properties"].items() if isinstance(v, dict) and "default" in v}
+
+    def with_defaults(self, table: str, rec):
+        """`rec` (a JSON record) with the defaults of the fields it leaves out filled in; anything else as it is."""
+        if not isinstance(rec, dict):
+            return rec
+        missing = {k: json.loads(json.dumps(v)) for k, v in self.defaults(table).items() if k not in rec}
+        return {**rec, **missing} if missing else rec
 
     @property
     def claimer_types(self) -> list[str]:

@@ -194,6 +194,8 @@ def to_brat(text: str, entities: list, events: list, claims: list) -> str:
             data = {"id": m["id"]}
             if i == 0:
                 data["entity"] = {"id": e["id"], "name": e["name"], "wikidata": e["wikidata"], **{k: e[k] for k in _PROV}}
+                if e.get("event_ids"):
+                    data["entity"]["event_ids"] = e["event_ids"]
             note(tid, data)
         if len(tids) > 1:
             lines.append(f"*\tCoref {' '.join(tids)}")
@@ -309,7 +311,8 @@ def from_brat(article_id: str, text: str, ann: str, contract: Contract, **defaul
             where[t] = (eid, mid)
             ms.append({"id": mid, **span(t), "kind": attrs[t].get("Kind", "NAM")})
         entities.append({"id": eid, "article_id": article_id, "type": T[members[0]][0], "name": first.get("name") or ms[0]["text"],
-                         "wikidata": first.get("wikidata"), "mentions": ms, **{k: first.get(k, prov[k]) for k in _PROV}})
+                         "wikidata": first.get("wikidata"), "mentions": ms, "event_ids": list(first.get("event_ids") or []),
+                         **{k: first.get(k, prov[k]) for k in _PROV}})
     events, event_of_trigger = [], {}
     for e, (label, trig, args) in E.items():
         meta = notes.get(e, {})

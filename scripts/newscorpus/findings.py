@@ -38,7 +38,7 @@ _CHECKS = [
     Check("entity-ref-unresolved", 2, ERROR, "An event argument or a claimer names an entity_id that does not exist."),
     Check("mention-ref-unresolved", 2, ERROR, "An event argument or a claimer names a mention_id that does not exist."),
     Check("mention-entity-mismatch", 2, ERROR, "A mention_id is cited with an entity_id that the mention does not belong to."),
-    Check("event-ref-unresolved", 2, ERROR, "A claim's event_ids names an event that does not exist."),
+    Check("event-ref-unresolved", 2, ERROR, "A claim's or an EVENT entity's event_ids names an event that does not exist."),
     Check("reference-cross-article", 2, ERROR, "An annotation refers to an entity, mention or event of another article."),
     Check("reference-status-mismatch", 2, ERROR, "An annotation refers to a row of another status or annotator (a gold event citing a candidate entity), which a release could not resolve."),
     Check("span-out-of-bounds", 2, ERROR, "A span ends past the end of its article's text."),
@@ -57,6 +57,7 @@ _CHECKS = [
     Check("wikidata-type-conflict", 3, ERROR, "One Wikidata id is given entities of different types across the corpus."),
     Check("claimer-type-not-allowed", 3, ERROR, "A claimer is an entity whose type is not one of the ontology's claimer_types."),
     Check("claim-claimer-inconsistent", 3, ERROR, "A claim by the author (by_author) also names a claimer, or a cue, or a quote type other than none."),
+    Check("event-link-not-event", 3, ERROR, "An entity that is not of type EVENT links to event rows (event_ids): only a named event names events (GUIDELINES 2.6)."),
     Check("annotation-duplicate", 3, ERROR, "Two annotations of one annotator's version are the same: same event type and trigger, same claim span, same mention twice."),
     # level 4: corpus
     Check("article-split-leak", 4, ERROR, "The same or near-same article text (case, white space and punctuation aside) is in two splits."),

@@ -58,7 +58,8 @@ def read_jsonl(path: Path) -> list[tuple[int, object]]:
 
 
 def records_to_table(records: list, table: str, contract: Contract) -> pa.Table:
-    return pa.Table.from_pylist(records, schema=contract.arrow_schema(table))
+    """JSON records as a table of the contract's Arrow schema; a field the record leaves out gets its default."""
+    return pa.Table.from_pylist([contract.with_defaults(table, r) for r in records], schema=contract.arrow_schema(table))
 
 
 def check_records(records: list[tuple[int, object]], table: str, contract: Contract, source: str) -> list[Finding]:
@@ -69,7 +70,7 @@ def check_records(records: list[tuple[int, object]], table: str, contract: Contr
         rid = rec.get("id") if isinstance(rec, dict) and isinstance(rec.get("id"), str) else f"line {line}"
         if not (rid.isprintable() and len(rid) <= 200):  # a finding is one printable line: no id with a line break or an escape
             rid = f"line {line}"
-        findings += record_findings(validator, table, rec, rid, f"{source}:{line}")
+        findings += record_findings(validator, table, contract.with_defaults(table, rec), rid, f"{source}:{line}")
         if isinstance(rec, dict) and isinstance(rec.get("id"), str):
             if rec["id"] in seen:
                 findings.append(Finding("id-duplicate", table, rec["id"], "id", f"also on line {seen[rec['id']]} of the input", f"{source}:{line}"))

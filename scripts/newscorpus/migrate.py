@@ -43,10 +43,24 @@ class Migration:
     to_version: str
     description: str
     apply: Callable[[str, pa.Table], pa.Table]
+    tables: tuple = ()  # the tables the step changes (empty: all of them); the others are only restamped
 
 
-# The steps between released schema versions, oldest first. 1.0.0 is the first version: none yet.
-MIGRATIONS: list[Migration] = []
+def _add_entity_event_ids(table: str, data: pa.Table) -> pa.Table:
+    """1.1.0 -> 1.2.0: entities get event_ids (the events an EVENT entity names), empty for every row, after mentions."""
+    if table != "entities" or "event_ids" in data.column_names:
+        return data
+    n = data.num_rows
+    empty = pa.ListArray.from_arrays(pa.array([0] * (n + 1), pa.int32()), pa.array([], pa.string()))
+    return data.add_column(data.column_names.index("mentions") + 1, pa.field("event_ids", pa.list_(pa.string()), nullable=False), empty)
+
+
+# The steps between released schema versions, oldest first. 1.0.0 -> 1.1.0 widened the time grammar and added
+# labels, with no column change (every 1.0.0 row is a 1.1.0 row): a restamp, no step.
+MIGRATIONS: list[Migration] = [
+    Migration("1.1.0", "1.2.0", "entities.event_ids added, empty (link EVENT entities to their events by import)",
+              _add_entity_event_ids, ("entities",)),
+]
 
 
 @dataclass
@@ -133,7 +147,7 @@ def migrate_corpus(root: Path, dry_run: bool = False, migrations: list[Migration
                 raise StorageError(f"{files[0].parent}: table {table} is sharded; migrating sharded tables is not supported yet")
             path, found = old[0]
             data = stored[0][1]
-            steps = steps_between(found, current, migrations)
+            steps = [s for s in steps_between(found, current, migrations) if not s.tables or table in s.tables]
             for step in steps:
                 try:
                     data = step.apply(table, data)

@@ -189,6 +189,13 @@ def retext(root: Path, article_id: str, file: Path, resolve: tuple = (), dry_run
             if len(links) != len(c["event_ids"]):
                 result.dropped.append(f"{c['id']} {len(c['event_ids']) - len(links)} event link(s) (the event was dropped)")
             c["event_ids"] = links
+        for e in of["entities"]:  # an EVENT entity's links to events that were dropped
+            if e["id"] in removed["entities"] or not e.get("event_ids"):
+                continue
+            links = [x for x in e["event_ids"] if x not in removed["events"]]
+            if len(links) != len(e["event_ids"]):
+                result.dropped.append(f"{e['id']} {len(e['event_ids']) - len(links)} event link(s) (the event was dropped)")
+            e["event_ids"] = links
         if unresolved:
             raise Refused(f"{file}: {len(unresolved)} span(s) of {article_id} cannot be moved by the diff; nothing was written "
                           "(--resolve nearest, drop or nearest,drop says how to resolve them)", unresolved)

@@ -65,6 +65,8 @@ def render(doc: dict) -> Group:
     ents = Table("entity", "type", "name", "wikidata", "mentions", title=f"{len(doc['entities'])} entities", show_lines=False)
     for e in doc["entities"]:
         ments = "; ".join(f"{m['text']} ({m['kind']})" for m in e["mentions"])
+        if e.get("event_ids"):
+            ments += "  names events " + " ".join(_local(x) for x in e["event_ids"])
         ents.add_row(*(Text(_printable(x)) for x in (_local(e["id"]), e["type"], e["name"], e["wikidata"] or "", ments)))
     evs = Table("event", "type", "trigger", "arguments", "realis/polarity", "time", title=f"{len(doc['events'])} events")
     for v in doc["events"]:

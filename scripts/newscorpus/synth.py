@@ -374,7 +374,9 @@ class ShardBuilder:
         wd_full = pa.array([None] * n_e, pa.string())
         wd_full = pc.replace_with_mask(wd_full, pa.array(has_wd), wikidata) if has_wd.any() else wd_full
         entities = pa.table({"id": e_ids, "article_id": e_aid, "type": e_type, "name": m_text.take(pa.array(m_first)),
-                             "wikidata": wd_full, "mentions": pa.ListArray.from_arrays(m_offsets, mstruct), **prov(None, n_e)})
+                             "wikidata": wd_full, "mentions": pa.ListArray.from_arrays(m_offsets, mstruct),
+                             "event_ids": pa.ListArray.from_arrays(pa.array(np.zeros(n_e + 1, np.int32)), pa.array([], pa.string())),
+                             **prov(None, n_e)})
 
         # --- events
         v_aid = aids.take(pa.array(ev_art))
@@ -477,7 +479,7 @@ class _Article:
     def entity(self, etype, sp, local="EF1", wikidata=None, aid=None, **prov):
         aid = aid or self.aid
         rec = {"id": f"{aid}/{local}", "article_id": aid, "type": etype, "name": sp["text"], "wikidata": wikidata,
-               "mentions": [{"id": f"{aid}/M{local}", **sp, "kind": "NAM"}], **{**self.prov, **prov}}
+               "mentions": [{"id": f"{aid}/M{local}", **sp, "kind": "NAM"}], "event_ids": [], **{**self.prov, **prov}}
         self.ents.append(rec)
         return rec
 

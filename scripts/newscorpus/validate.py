@@ -113,7 +113,7 @@ def check_level1(contract: Contract, tables: dict, local: bool = False) -> tuple
         clean[table] = data.filter(pa.array(~bad)) if bad.any() else data
         excluded[table] = data.filter(pa.array(bad)) if bad.any() else data.slice(0, 0)
     c = Corpus(contract, clean, excluded, local=local)
-    for check in (c.ids, c.articles_text, c.text_hygiene, c.references, c.spans, c.roles, c.times, c.clusters, c.claims,
+    for check in (c.ids, c.articles_text, c.text_hygiene, c.references, c.spans, c.roles, c.times, c.event_links, c.clusters, c.claims,
                   c.duplicates, c.corpus, c.personal_data):
         findings += check()
     return findings, c
@@ -395,9 +395,12 @@ class Corpus:
                 for rid, path, mid, own, eid in zip(*(_at(view[c], sel) for c in ("id", "path", mcol)), _at(owner, sel), _at(view[ecol], sel)):
                     yield Finding("mention-entity-mismatch", table, rid, path + ".mention_id",
                                   f"mention {mid} belongs to entity {own}, not {eid}")
-        # claims point at events
-        if claims.num_rows:
-            ev = claims.select(["id", "article_id", "status", "annotator", "event_ids"])
+        # claims, and EVENT entities, point at events
+        for table in ("claims", "entities"):
+            data = self.t[table]
+            if not data.num_rows:
+                continue
+            ev = data.select(["id", "article_id", "status", "annotator", "event_ids"])
             flat = storage.one_array(ev["event_ids"])
             if len(flat.flatten()):
                 parents = _np(pc.list_parent_indices(flat))
@@ -407,7 +410,7 @@ class Corpus:
                     "id": pc.take(_col(ev, "id"), parents), "article_id": pc.take(_col(ev, "article_id"), parents),
                     "status": pc.take(_col(ev, "status"), parents), "annotator": pc.take(_col(ev, "annotator"), parents),
                     "event_id": flat.flatten(), "path": _paths("event_ids[", pos)})
-                yield from self._ref("claims", view, "event_id", self.t["events"], "id", "event-ref-unresolved", "event", "", "events")
+                yield from self._ref(table, view, "event_id", self.t["events"], "id", "event-ref-unresolved", "event", "", "events")
 
     def _claimers(self) -> pa.Table:
         """The clean claims that have a claimer."""
@@ -504,6 +507,18 @@ class Corpus:
         for rid, path, role, evtype, et in zip(*(_at(args[c], sel) for c in ("id", "path", "role", "event_type")), _at(etype, sel)):
             yield Finding("event-argument-type-not-allowed", "events", rid, path + ".entity_id",
                           f"a {et} entity cannot fill role {role} of {evtype}")
+
+    def event_links(self):
+        """event-link-not-event: only an EVENT entity names events (GUIDELINES 2.6)."""
+        ents = self.t["entities"]
+        if ents.num_rows == 0:
+            return
+        linked = _np(pc.fill_null(pc.greater(pc.list_value_length(storage.one_array(ents["event_ids"])), 0), False))
+        bad = linked & _np(pc.not_equal(_col(ents, "type"), "EVENT"))
+        sel = np.flatnonzero(bad)
+        for rid, etype in zip(_at(ents["id"], sel), _at(ents["type"], sel)):
+            yield Finding("event-link-not-event", "entities", rid, "event_ids",
+                          f"a {etype} entity names no events: only an EVENT entity links to event rows")
 
     def times(self):
         """time-invalid: what the time pattern cannot say, checked once a distinct value (the column has few)."""
@@ -1472,6 +1487,7 @@ def _edges(tables: dict) -> list:
         check(data["id"], keys)
         if table == "entities":
             nested(keys, data["mentions"], ["id"])
+            nested(keys, data["event_ids"], [None])
         elif table == "events":
             nested(keys, data["arguments"], ["entity_id", "mention_id"])
         else:

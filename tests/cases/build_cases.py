@@ -41,7 +41,7 @@ def base():
     articles = [dict(id=A, title="A base case", text=TEXT, text_sha256=hashlib.sha256(TEXT.encode()).hexdigest(), language="en",
                      original_language=None, translation=None, published="2022-01-10", publisher=None, author=None, url=None,
                      license="CC-BY-4.0", split="train", source_ref=None, updated_at=NOW)]
-    ent = lambda n, t, name, ms, wd=None: dict(id=f"{A}/E{n}", article_id=A, type=t, name=name, wikidata=wd, mentions=ms, **prov())
+    ent = lambda n, t, name, ms, wd=None: dict(id=f"{A}/E{n}", article_id=A, type=t, name=name, wikidata=wd, mentions=ms, event_ids=[], **prov())
     entities = [
         ent(1, "PER", "Vladimir Putin", [m(1, "Putin"), m(5, "He", "PRO")], "Q7747"),
         ent(2, "ORG", "Collective Security Treaty Organization", [m(2, "CSTO")]),
@@ -211,6 +211,10 @@ def _(d): d["entities"][5]["mentions"].append({**m(8, "protesters", "NOM")})
 
 @case("wikidata-multiple-clusters", [["wikidata-multiple-clusters", E(6), "wikidata"]])
 def _(d): d["entities"][5]["wikidata"] = "Q7747"
+
+
+@case("event-link-not-event", [["event-link-not-event", E(3), "event_ids"]])
+def _(d): d["entities"][2]["event_ids"] = [V(1)]
 
 
 @case("wikidata-type-conflict", [["wikidata-type-conflict", E(3), "type"]])

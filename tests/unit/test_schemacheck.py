@@ -128,7 +128,7 @@ def test_dollar_ends_the_string_for_both_engines():
     from newscorpus.contract import _python_regex
 
     base = {"id": "kz-csto/E1", "article_id": "kz-csto", "type": "PER", "name": "X", "wikidata": None,
-            "mentions": [{"id": "kz-csto/M1", "start": 0, "end": 1, "text": "X", "kind": "NAM"}],
+            "mentions": [{"id": "kz-csto/M1", "start": 0, "end": 1, "text": "X", "kind": "NAM"}], "event_ids": [],
             "annotator": "gold-seed", "status": "gold", "origin": "manual", "source_ref": None, "updated_at": "2026-11-28T14:00:00Z"}
     rows = [base, {**base, "id": "kz-csto/E1\n"}, {**base, "annotator": "gold-seed\n"}]
     arrow = pa.Table.from_pylist(rows, schema=relaxed(CONTRACT.arrow_schema("entities")))
@@ -220,7 +220,7 @@ def test_long_columns_report_the_rows_that_fail_their_pattern(monkeypatch):
     real = schemacheck.mismatches_by_shape
     monkeypatch.setattr(schemacheck, "mismatches_by_shape", lambda shaped, pattern: by_shape.append(len(shaped)) or real(shaped, pattern))
     rng = random.Random(5)
-    base = {"article_id": "kz-csto", "type": "PER", "name": "X", "wikidata": None, "annotator": "gold-seed", "status": "gold",
+    base = {"article_id": "kz-csto", "type": "PER", "name": "X", "wikidata": None, "event_ids": [], "annotator": "gold-seed", "status": "gold",
             "origin": "manual", "source_ref": None, "updated_at": "2026-11-28T14:00:00Z"}
     n = schemacheck._SHAPES_FROM + 500
     for many_shapes in (False, True):

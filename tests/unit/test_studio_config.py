@@ -21,7 +21,7 @@ def test_label_sets_agree_with_the_ontology():
     assert all(el.get("toName") == "text" for el in root.iter("Labels"))
     texts = list(root.iter("Text"))
     assert [(t.get("name"), t.get("value")) for t in texts] == [("text", "$text")] and not list(root.iter("HyperText"))
-    assert [r.get("value") for r in root.iter("Relation")] == sorted(c.roles) + ["claimer", "cue", "about"]
+    assert [r.get("value") for r in root.iter("Relation")] == sorted(c.roles) + ["claimer", "cue", "about", "names"]
     choices = {el.get("name"): [ch.get("value") for ch in el.iter("Choice")] for el in root.iter("Choices")}
     assert choices == {"kind": c.enum("entities", "mentions", "kind"), "realis": c.enum("events", "realis"),
                        "polarity": c.enum("events", "polarity"), "stance": c.enum("claims", "stance"),

@@ -22,6 +22,7 @@ TEXT = "text"
 ENTITY, EVENT, CLAIM = "entity", "event", "claim"
 CLAIM_LABEL, CUE_LABEL = "CLAIM", "CUE"
 CLAIMER, CUE, ABOUT = "claimer", "cue", "about"
+NAMES = "names"  # an EVENT entity mention -> an event it names (entities.event_ids)
 YES, NO = "yes", "no"
 
 # per-region controls: name -> (kind, the Labels control or label it belongs to, JSON field it fills)
@@ -51,10 +52,10 @@ def text_areas() -> dict[str, str]:
 def relation_labels(contract: Contract) -> list[str]:
     """Every event role of the ontology, then the claim links. SchemaError if a role is named like a link."""
     roles = contract.roles
-    clash = sorted({CLAIMER, CUE, ABOUT} & set(roles))
+    clash = sorted({CLAIMER, CUE, ABOUT, NAMES} & set(roles))
     if clash:
         raise SchemaError(f"schema/ontology.json: role(s) {', '.join(clash)} clash with the claim relations of the Label Studio config")
-    return [*roles, CLAIMER, CUE, ABOUT]
+    return [*roles, CLAIMER, CUE, ABOUT, NAMES]
 
 
 def span_labels(contract: Contract) -> dict[str, list[str]]:
@@ -128,6 +129,7 @@ def instructions(root: Path, contract: Contract) -> str:
         rows.append(f"<li><b>{html.escape(k)}</b>: {html.escape(v['definition'])} <i>Roles: {html.escape(roles)}</i></li>")
     rows.append("</ul><h3>Claims</h3><p>Label the proposition CLAIM and the reporting expression CUE. Link the claim "
                 f"to its claimer mention ({CLAIMER}), its cue ({CUE}) and the events it is about ({ABOUT}). Claimers are "
-                f"{html.escape(', '.join(contract.claimer_types))} entities. Mentions of one entity share a cluster key.</p>")
+                f"{html.escape(', '.join(contract.claimer_types))} entities. Mentions of one entity share a cluster key. An EVENT entity "
+                f"(a named event, such as the Kazakh crisis) is linked from one of its mentions to each event it names ({NAMES}).</p>")
     parts.append("\n".join(rows))
     return "\n".join(parts)

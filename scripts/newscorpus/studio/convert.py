@@ -122,6 +122,9 @@ def records_to_result(article_id: str, entities: list, events: list, claims: lis
             out.append(_per_region(rid, "time", t, "textarea", ev["time"]))
         for arg in ev["arguments"]:
             rels.append(_relation(rid, mention_region.get(arg["mention_id"], local_id(arg["mention_id"], article_id)), arg["role"]))
+    for ent in entities:  # an EVENT entity names events: from its first mention to each event's trigger
+        for eid in ent.get("event_ids") or ():
+            rels.append(_relation(mention_region[ent["mentions"][0]["id"]], event_region.get(eid, local_id(eid, article_id)), C.NAMES))
     for cl in claims:
         rid = local_id(cl["id"], article_id)
         s = cl["span"]
@@ -300,6 +303,7 @@ def result_to_records(result, article_id: str, text: str, origin: Origin, contra
     claimer: dict[str, list] = {}
     cue: dict[str, list] = {}
     about: dict[str, list] = {}
+    named_events: dict[str, list] = {}  # EVENT entity mention region -> [(NAMES, event region)]
     cue_linked: set[str] = set()
     for i, item in relations:
         frm, to, labs = item.get("from_id"), item.get("to_id"), item.get("labels")
@@ -319,7 +323,8 @@ def result_to_records(result, article_id: str, text: str, origin: Origin, contra
             if lab not in rel_labels:
                 bad("studio-label-unknown", where, f"relation label {lab!r} is not an event role or a claim link"[:200])
                 continue
-            want = {C.CLAIMER: ("claim", "entity"), C.CUE: ("claim", "cue"), C.ABOUT: ("claim", "event")}.get(lab, ("event", "entity"))
+            want = {C.CLAIMER: ("claim", "entity"), C.CUE: ("claim", "cue"), C.ABOUT: ("claim", "event"),
+                    C.NAMES: ("entity", "event")}.get(lab, ("event", "entity"))
             kinds = (a.kind if a.kind != C.CLAIM else "claim", b.kind if b.kind != C.CLAIM else "claim")
             if kinds == want:
                 src, dst = a, b
@@ -328,7 +333,7 @@ def result_to_records(result, article_id: str, text: str, origin: Origin, contra
             else:
                 bad("studio-relation-invalid", where, f"{lab} links a {want[0]} to a {want[1]}, not a {a.label} to a {b.label}")
                 continue
-            target = {C.CLAIMER: claimer, C.CUE: cue, C.ABOUT: about}.get(lab, args)
+            target = {C.CLAIMER: claimer, C.CUE: cue, C.ABOUT: about, C.NAMES: named_events}.get(lab, args)
             target.setdefault(src.id, []).append((lab, dst))
             if lab == C.CUE:
                 cue_linked.add(dst.id)
@@ -367,9 +372,12 @@ def result_to_records(result, article_id: str, text: str, origin: Origin, contra
             entity_of[m.id], mention_id[m.id] = eid, mid
             mentions.append({"id": mid, "start": m.start, "end": m.end, "text": text[m.start:m.end], "kind": m.values.get("kind", "NAM")})
         entities.append({"id": eid, "article_id": article_id, "type": types[0], "name": name,
-                         "wikidata": qids[0] if qids else None, "mentions": mentions})
+                         "wikidata": qids[0] if qids else None, "mentions": mentions,
+                         "event_ids": [d.id for m in ordered for _, d in named_events.get(m.id, [])]})
 
     event_id = {r.id: f"{prefix}/{safe_local(r.id, 'V')}" for r in regions.values() if r.kind == C.EVENT}
+    for ent in entities:  # event region ids -> event record ids, each once, in the order drawn
+        ent["event_ids"] = list(dict.fromkeys(event_id[rid] for rid in ent["event_ids"]))
     events = []
     for r in regions.values():
         if r.kind != C.EVENT:
