@@ -157,7 +157,10 @@ def migrate_corpus(root: Path, dry_run: bool = False, migrations: list[Migration
             try:
                 tables[table] = storage.conform(data, schema, str(path))
             except StorageError as exc:
-                why = "after the registered steps" if steps else f"no migration from {found} is registered, and"
+                if steps and steps[0].from_version == found:
+                    why = "after the registered steps"
+                else:  # a gap at the start: nothing registered takes these rows from their own version
+                    why = f"no migration from {found} is registered{f' (only from {steps[0].from_version} on)' if steps else ''}, and"
                 raise StorageError(f"{path}: schema {found} -> {current}: {why} the rows do not fit the current schema "
                                    f"({str(exc).split(': ', 1)[-1]}); install the newscorpus release that can migrate them") from None
             migrated[table] = path
