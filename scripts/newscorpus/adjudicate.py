@@ -281,29 +281,27 @@ def build_gold(article_id: str, versions: dict[str, Version], decisions: dict, c
         args = [{"role": a["role"], **follow("events", vid, f"arguments[{i}].mention_id", ann, a["mention_id"])} for i, a in enumerate(v["arguments"])]
         events.append({**v, "id": vid, "arguments": args, **prov, "source_ref": f"adjudicated:{v['id']}"})
     all_events = {ev["id"]: (ev["type"], ev["trigger"]["start"], ev["trigger"]["end"]) for ver in versions.values() for ev in ver.events}
-    for ent in entities:  # an EVENT entity's links follow the events chosen (same type and trigger)
-        links = []
-        for i, e in enumerate(ent.get("event_ids") or []):
+
+    def follow_events(table, rid, ids, what):
+        """The chosen counterparts (same type and trigger) of the events `ids` a chosen record links to."""
+        out = []
+        for i, e in enumerate(ids):
             gid = event_by_trigger.get(all_events.get(e))
             if gid is None:
-                problems.append(Finding("event-ref-unresolved", "entities", ent["id"], f"event_ids[{i}]",
-                                        f"the chosen entity names event {e}, which has no chosen counterpart (same type and trigger)"))
+                problems.append(Finding("event-ref-unresolved", table, rid, f"event_ids[{i}]",
+                                        f"the chosen {what} event {e}, which has no chosen counterpart (same type and trigger)"))
             else:
-                links.append(gid)
-        ent["event_ids"] = links
+                out.append(gid)
+        return out
+
+    for ent in entities:  # an EVENT entity's links follow the events chosen
+        ent["event_ids"] = follow_events("entities", ent["id"], ent.get("event_ids") or [], "entity names")
     # claims
     claims = []
     for ann, c in sorted(chosen["claims"], key=lambda ar: (ar[1]["span"]["start"], ar[1]["span"]["end"])):
         cid = old_claim.get((c["span"]["start"], c["span"]["end"])) or fresh("claims")
         claimer = follow("claims", cid, "claimer.mention_id", ann, c["claimer"]["mention_id"]) if c["claimer"] else None
-        event_ids = []
-        for i, e in enumerate(c["event_ids"]):
-            gid = event_by_trigger.get(all_events.get(e))
-            if gid is None:
-                problems.append(Finding("event-ref-unresolved", "claims", cid, f"event_ids[{i}]",
-                                        f"the chosen claim is about event {e}, which has no chosen counterpart (same type and trigger)"))
-            else:
-                event_ids.append(gid)
+        event_ids = follow_events("claims", cid, c["event_ids"], "claim is about")
         claims.append({**c, "id": cid, "claimer": claimer, "event_ids": event_ids, **prov, "source_ref": f"adjudicated:{c['id']}"})
     if problems:
         raise Refused(f"refused: {len(problems)} reference(s) of the chosen records have no chosen counterpart; nothing was written", problems)

@@ -50,9 +50,8 @@ def _add_entity_event_ids(table: str, data: pa.Table) -> pa.Table:
     """1.1.0 -> 1.2.0: entities get event_ids (the events an EVENT entity names), empty for every row, after mentions."""
     if table != "entities" or "event_ids" in data.column_names:
         return data
-    n = data.num_rows
-    empty = pa.ListArray.from_arrays(pa.array([0] * (n + 1), pa.int32()), pa.array([], pa.string()))
-    return data.add_column(data.column_names.index("mentions") + 1, pa.field("event_ids", pa.list_(pa.string()), nullable=False), empty)
+    return data.add_column(data.column_names.index("mentions") + 1, pa.field("event_ids", pa.list_(pa.string()), nullable=False),
+                           storage.empty_lists(data.num_rows, pa.string()))
 
 
 # The steps between released schema versions, oldest first. 1.0.0 -> 1.1.0 widened the time grammar and added

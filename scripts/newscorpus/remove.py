@@ -41,8 +41,8 @@ def remove(root: Path, table: str, ids: list[str], dry_run: bool = False) -> Rem
     contract = load_contract(root)
     with storage.corpus_lock(root):
         tables = storage.all_tables(root, contract)
-        have = set(tables[table]["id"].to_pylist())
-        missing = [i for i in ids if i not in have]
+        wanted = pa.array(ids, pa.string())
+        missing = wanted.filter(pc.invert(pc.is_in(wanted, value_set=tables[table]["id"]))).to_pylist()
         if missing:
             raise InputError(f"{table}: no record {missing[0]!r}{f' (and {len(missing) - 1} more)' if len(missing) > 1 else ''}; nothing was removed")
         gone = {table: sorted(set(ids))}

@@ -63,6 +63,11 @@ def one_array(values):
     return values
 
 
+def empty_lists(n: int, value_type: pa.DataType) -> pa.ListArray:
+    """A list column of `n` empty lists (a column added empty, by a migration or a generator)."""
+    return pa.ListArray.from_arrays(pa.array(np.zeros(n + 1, np.int32)), pa.array([], value_type))
+
+
 def plain(values):
     """`values` (an array) with a dictionary array decoded into its value type; other arrays as they are."""
     return values.dictionary_decode() if pa.types.is_dictionary(values.type) else values

@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .contract import TABLES, load_contract, table_location
-from .storage import WRITE_OPTIONS, relaxed
+from .storage import WRITE_OPTIONS, empty_lists, relaxed
 
 # --- distributions measured on the seed article ------------------------------------------------------
 SEED_CHARS = 5129
@@ -375,7 +375,7 @@ class ShardBuilder:
         wd_full = pc.replace_with_mask(wd_full, pa.array(has_wd), wikidata) if has_wd.any() else wd_full
         entities = pa.table({"id": e_ids, "article_id": e_aid, "type": e_type, "name": m_text.take(pa.array(m_first)),
                              "wikidata": wd_full, "mentions": pa.ListArray.from_arrays(m_offsets, mstruct),
-                             "event_ids": pa.ListArray.from_arrays(pa.array(np.zeros(n_e + 1, np.int32)), pa.array([], pa.string())),
+                             "event_ids": empty_lists(n_e, pa.string()),
                              **prov(None, n_e)})
 
         # --- events

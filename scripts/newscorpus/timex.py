@@ -13,13 +13,14 @@ One string holds what news says about time (GUIDELINES §3.5):
   A relative expression that can be resolved against the publication date is resolved (`last week`).
 
 PATTERN is the syntax (the JSON Schema's, checked at level 1 over whole columns); problem() the semantics
-the syntax cannot say (a 13th month, 30 February, a range that ends before it starts, an empty duration),
+the syntax cannot say (30 February, an ISO week 53 the year lacks, a range that ends before it starts, an empty duration),
 checked at level 2 as time-invalid. kind() names the TIMEX3 type of a value.
 """
 
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import re
 
 _Q = r"[~?%]?"
@@ -31,7 +32,6 @@ _REF = r"PAST_REF|PRESENT_REF|FUTURE_REF"
 _P, _D = f"{_POINT}{_Q}", f"{_DUR}{_Q}"
 PATTERN = rf"^({_REF}|{_P}|{_D}|{_P}/({_P}|\.\.|{_D})|(\.\.|{_D})/{_P})$"
 _PATTERN = re.compile(PATTERN)
-_POINT_RE = re.compile(rf"^{_POINT}$")
 
 
 def kind(value: str) -> str:
@@ -74,15 +74,11 @@ def _point_problem(p: str) -> str | None:
 
 
 def _iso_weeks(year: int) -> int:
-    import datetime as dt
-
     return dt.date(year, 12, 28).isocalendar()[1]
 
 
 def _bounds(p: str) -> tuple[str, str]:
     """The first and last instant of a point as comparable strings (YYYY-MM-DDThh:mm:ss)."""
-    import datetime as dt
-
     if "-W" in p:
         y, w = int(p[:4]), int(p[6:8])
         first = dt.date.fromisocalendar(y, w, 1)

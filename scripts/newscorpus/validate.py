@@ -531,12 +531,12 @@ class Corpus:
         else:
             values = pc.unique(col)
             codes = pc.index_in(col, value_set=values)
-        bad = [i for i, v in enumerate(values.to_pylist()) if v is not None and timex.problem(v)]
-        if not bad:
+        why = {i: w for i, v in enumerate(values.to_pylist()) if v is not None and (w := timex.problem(v))}
+        if not why:
             return
-        rows = np.flatnonzero(_np(pc.fill_null(pc.is_in(codes, value_set=pa.array(bad, codes.type)), False)))
-        for rid, value in zip(_at(events["id"], rows), _at(col, rows)):
-            yield Finding("time-invalid", "events", rid, "time", timex.problem(value))
+        rows = np.flatnonzero(_np(pc.fill_null(pc.is_in(codes, value_set=pa.array(list(why), codes.type)), False)))
+        for rid, code in zip(_at(events["id"], rows), _at(codes, rows)):
+            yield Finding("time-invalid", "events", rid, "time", why[code])
 
     def _scope(self, table: str) -> np.ndarray:
         """The code of each row's (article_id, status, annotator): the rows that may be compared with one
