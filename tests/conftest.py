@@ -143,7 +143,7 @@ def fixture_records() -> dict:
 @pytest.fixture
 def fixture_root(tmp_path):
     """A corpus of fixture_records(), imported table by table through the library as a maintainer would."""
-    from newscorpus.importer import import_file
+    from newscorpus.store.importer import import_file
 
     root = make_root(tmp_path / "fixture")
     for table, records in fixture_records().items():

@@ -54,7 +54,7 @@ def test_a_grown_copy_passes_the_corpus_checks(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(copy / "scripts")}
 
     def cli(*args):
-        proc = subprocess.run([sys.executable, "-m", "newscorpus.cli", *map(str, args), "--path", str(copy)], capture_output=True,
+        proc = subprocess.run([sys.executable, "-m", "newscorpus", *map(str, args), "--path", str(copy)], capture_output=True,
                               text=True, env=env, cwd=tmp_path)
         assert proc.returncode == 0, (args, proc.stdout, proc.stderr)
         return proc.stdout

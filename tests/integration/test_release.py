@@ -17,7 +17,7 @@ import pytest
 from datasets import ClassLabel, Features, List, load_dataset
 from huggingface_hub import DatasetCard
 
-from newscorpus import storage
+from newscorpus.store import storage
 from newscorpus.contract import load_contract
 from newscorpus.errors import Refused
 from newscorpus.release.build import build_release, write_split

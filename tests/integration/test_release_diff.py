@@ -27,7 +27,7 @@ def _second_version(root):
                           "claims": [{**recs["claims"][2], "id": "c-prices/C2", "stance": "unclear", "topic": "another",
                                       "span": span(TEXTS["c-prices"], "demanded a reversal")}],
                           "articles": [{**recs["articles"][2], "split": "test"}]})
-    from newscorpus import storage
+    from newscorpus.store import storage
     from newscorpus.contract import load_contract
     import pyarrow.compute as pc
 

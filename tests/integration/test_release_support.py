@@ -13,7 +13,7 @@ from pathlib import Path
 
 from conftest import article, claim, entity, event, make_root, mention, span
 
-from newscorpus.importer import import_file
+from newscorpus.store.importer import import_file
 
 TEXTS = {
     "a-almaty": "Putin met Tokayev in Almaty on Monday. Tokayev said the riots were a coup attempt.",

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from newscorpus import storage
+from newscorpus.store import storage
 from newscorpus.contract import load_contract
-from newscorpus.importer import records_to_table
-from newscorpus.show_html import write_html
+from newscorpus.store.importer import records_to_table
+from newscorpus.research.show_html import write_html
 
 from conftest import REPO, article, claim, entity, event, make_root, mention, parquet_rows, span
 

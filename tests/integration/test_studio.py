@@ -16,14 +16,14 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from newscorpus import storage
+from newscorpus.store import storage
 from newscorpus.cli import main
 from newscorpus.contract import load_contract
 from newscorpus.errors import RemoteError
-from newscorpus.importer import records_to_table
+from newscorpus.store.importer import records_to_table
 from newscorpus.studio.server import copy_data_dir, free_port, healthy
 from newscorpus.studio.sync import Client, pull, push
-from newscorpus.validate import validate_corpus
+from newscorpus.check.validate import validate_corpus
 
 from conftest import REPO, article, claim, entity, event, make_root, mention, span
 from studio_server import ADMIN, studio, studio_template  # noqa: F401  (fixtures)
@@ -243,7 +243,7 @@ def test_serve_command(studio_template, tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LABEL_STUDIO_")}
     env["PYTHONPATH"] = str(REPO / "scripts")
-    proc = subprocess.Popen([sys.executable, "-m", "newscorpus.cli", "studio", "serve", "--port", str(port), "--path", str(root)],
+    proc = subprocess.Popen([sys.executable, "-m", "newscorpus", "studio", "serve", "--port", str(port), "--path", str(root)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         line = proc.stdout.readline()

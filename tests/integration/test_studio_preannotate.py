@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from newscorpus import storage
+from newscorpus.store import storage
 from newscorpus.cli import main
 from newscorpus.contract import load_contract
-from newscorpus.importer import records_to_table
+from newscorpus.store.importer import records_to_table
 from newscorpus.studio.sync import Client
-from newscorpus.validate import validate_corpus
+from newscorpus.check.validate import validate_corpus
 
 from conftest import article, entity, make_root, mention, span
 from studio_server import studio, studio_template  # noqa: F401  (fixtures)

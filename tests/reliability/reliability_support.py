@@ -17,9 +17,9 @@ from pathlib import Path
 
 from conftest import REPO, article, claim, entity, event, make_root, mention, span
 
-from newscorpus import storage
+from newscorpus.store import storage
 from newscorpus.contract import load_contract
-from newscorpus.importer import records_to_table
+from newscorpus.store.importer import records_to_table
 
 HERE = Path(__file__).resolve().parent
 FINDING_LINE = re.compile(r"^\S.*: (error|warning) L\d [a-z0-9-]+: \S")
@@ -97,7 +97,7 @@ def env(**extra) -> dict:
 
 def cli(*args, extra_env: dict | None = None, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     """The real command line, in its own process."""
-    return subprocess.run([sys.executable, "-m", "newscorpus.cli", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "newscorpus", *map(str, args)], capture_output=True, text=True,
                           env=env(**(extra_env or {})), cwd=cwd, timeout=timeout)
 
 

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from newscorpus.contract import load_contract
 from newscorpus.errors import NewsCorpusError
 from newscorpus.findings import ERROR
-from newscorpus.importer import import_file, records_to_table
+from newscorpus.store.importer import import_file, records_to_table
 from newscorpus.studio.convert import Origin, records_to_result, result_to_records
 from newscorpus.studio.sync import pull
-from newscorpus.validate import validate_corpus
+from newscorpus.check.validate import validate_corpus
 
 from conftest import REPO
 from reliability_support import A, TEXT, TEXT_B, figure, label_studio_export, records, small_corpus, snapshot

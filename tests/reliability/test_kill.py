@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from newscorpus import storage
+from newscorpus.store import storage
 from newscorpus.release.push import verify_release
 from newscorpus.studio.convert import records_to_result
-from newscorpus.validate import validate_corpus
+from newscorpus.check.validate import validate_corpus
 
 from conftest import entity, event, mention, span
 from reliability_support import (A, B, TEXT, TEXT_B, env, figure, label_studio_export, records, restore, small_corpus,
@@ -107,7 +107,7 @@ def test_import_killed_at_random_points(tmp_path):
              entity(f"{A}/E1", "PER", "Putin", [mention(f"{A}/M1", span(TEXT, "Putin"))], aid=A, wikidata="Q7747")]
     src = write_json(tmp_path / "x.json", None).with_suffix(".jsonl")
     src.write_text("".join(json.dumps(r) + "\n" for r in extra))
-    argv = lambda r: [sys.executable, "-m", "newscorpus.cli", "import", "entities", str(src), "--path", str(r)]
+    argv = lambda r: [sys.executable, "-m", "newscorpus", "import", "entities", str(src), "--path", str(r)]
     old = snapshot(root)
     t_full = _timed(argv(ref))
     new = snapshot(ref)
@@ -143,14 +143,14 @@ def test_studio_pull_killed_at_random_points(tmp_path):
 
 def test_release_build_killed_at_random_points(tmp_path):
     root = small_corpus(tmp_path / "a")
-    build = [sys.executable, "-m", "newscorpus.cli", "release", "build", "--version", "0.1.0", "--overwrite", "--path", str(root)]
+    build = [sys.executable, "-m", "newscorpus", "release", "build", "--version", "0.1.0", "--overwrite", "--path", str(root)]
     out = root / "release" / "0.1.0"
     subprocess.run(build, env=env(), check=True, capture_output=True)
     old_release = _tree(out)
     # the corpus changes (an import), so the release built again over the old one differs from it
     src = tmp_path / "more.jsonl"
     src.write_text(json.dumps(entity(f"{B}/E3", "DATE", "Thursday", [mention(f"{B}/M3", span(TEXT_B, "Thursday"))], aid=B)) + "\n")
-    subprocess.run([sys.executable, "-m", "newscorpus.cli", "import", "entities", str(src), "--path", str(root)], env=env(), check=True)
+    subprocess.run([sys.executable, "-m", "newscorpus", "import", "entities", str(src), "--path", str(root)], env=env(), check=True)
     corpus = snapshot(root)
     t = time.monotonic()
     subprocess.run(build, env=env(), check=True, capture_output=True)
@@ -185,9 +185,9 @@ def test_release_build_killed_at_random_points(tmp_path):
 KILL_BETWEEN_RENAMES = """
 import json, os, signal, sys
 from pathlib import Path
-from newscorpus import storage
+from newscorpus.store import storage
 from newscorpus.contract import load_contract
-from newscorpus.importer import records_to_table
+from newscorpus.store.importer import records_to_table
 
 root, new = Path(sys.argv[1]), json.loads(Path(sys.argv[2]).read_text())
 real, renamed = os.replace, []
@@ -223,12 +223,12 @@ def test_kill_between_two_table_renames(tmp_path, reader):
     assert now["annotations/entities.parquet"] != old["annotations/entities.parquet"]  # the new entities are in place
     assert now["annotations/events.parquet"] == old["annotations/events.parquet"]  # beside the old events
     if reader == "validate":
-        out = subprocess.run([sys.executable, "-m", "newscorpus.cli", "validate", str(root)], env=env(), capture_output=True, text=True)
+        out = subprocess.run([sys.executable, "-m", "newscorpus", "validate", str(root)], env=env(), capture_output=True, text=True)
         assert out.returncode == 0, out.stdout
     else:
         more = tmp_path / "more.jsonl"
         more.write_text(json.dumps(entity(f"{B}/E3", "DATE", "Thursday", [mention(f"{B}/M3", span(TEXT_B, "Thursday"))], aid=B)) + "\n")
-        out = subprocess.run([sys.executable, "-m", "newscorpus.cli", "import", "entities", str(more), "--path", str(root)],
+        out = subprocess.run([sys.executable, "-m", "newscorpus", "import", "entities", str(more), "--path", str(root)],
                              env=env(), capture_output=True, text=True)
         assert out.returncode == 0, out.stderr
     assert validate_corpus(root).ok

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from newscorpus import storage
+from newscorpus.store import storage
 from newscorpus.errors import StorageError
 from newscorpus.release.build import build_release
 from newscorpus.studio import sync
@@ -35,11 +35,11 @@ def test_two_imports_at_once_lose_nothing(tmp_path):
     one.write_text(json.dumps(entity(f"{A}/E5", "ORG", "the CSTO", [mention(f"{A}/M6", span(TEXT, "the CSTO"))], aid=A)) + "\n")
     two = tmp_path / "two.jsonl"
     two.write_text(json.dumps(entity(f"{B}/E3", "DATE", "Thursday", [mention(f"{B}/M3", span(TEXT_B, "Thursday"))], aid=B)) + "\n")
-    procs = [_popen([sys.executable, "-m", "newscorpus.cli", "import", "entities", str(f), "--path", str(root)]) for f in (one, two)]
+    procs = [_popen([sys.executable, "-m", "newscorpus", "import", "entities", str(f), "--path", str(root)]) for f in (one, two)]
     for p in procs:
         _, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
-    ids = [json.loads(x)["id"] for x in subprocess.run([sys.executable, "-m", "newscorpus.cli", "export", "entities", "--path", str(root)],
+    ids = [json.loads(x)["id"] for x in subprocess.run([sys.executable, "-m", "newscorpus", "export", "entities", "--path", str(root)],
                                                        env=env(), capture_output=True, text=True).stdout.splitlines()]
     assert {f"{A}/E5", f"{B}/E3"} <= set(ids)
 
@@ -58,7 +58,7 @@ def test_two_pulls_at_once_give_what_one_gives(tmp_path):
     assert sum("nothing changed" in o for o, _ in outs) == 1  # the second saw the first one's result
 
 
-HOLD = "import sys, time; from pathlib import Path; from newscorpus.storage import corpus_lock\n" \
+HOLD = "import sys, time; from pathlib import Path; from newscorpus.store.storage import corpus_lock\n" \
        "with corpus_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)"
 
 

@@ -11,11 +11,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from newscorpus import __version__, storage
+from newscorpus import __version__
+
+from newscorpus.store import storage
 from newscorpus.contract import KNOWN_SCHEMA_VERSIONS, SCHEMA_VERSION_KEY, WRITER_KEY, check_data_version, load_contract, parse_semver
 from newscorpus.errors import Refused, StorageError
-from newscorpus.migrate import BACKUP_DIR, Migration, migrate_corpus, steps_between
-from newscorpus.validate import validate_corpus
+from newscorpus.store.migrate import BACKUP_DIR, Migration, migrate_corpus, steps_between
+from newscorpus.check.validate import validate_corpus
 
 from reliability_support import assert_refused, cli, small_corpus, snapshot
 

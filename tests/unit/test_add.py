@@ -10,9 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from newscorpus import storage
-from newscorpus.add import normalise, parse_ratios, slug, split_for
-from newscorpus.anchor import find_spans, occurrences
+from newscorpus.store import storage
+from newscorpus.store.add import normalise, parse_ratios, slug, split_for
+from newscorpus.store.anchor import find_spans, occurrences
 from newscorpus.cli import main
 from newscorpus.contract import load_contract
 

@@ -7,14 +7,14 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from newscorpus import storage
-from newscorpus.adjudicate import adjudicate, disagreements, read_decisions
-from newscorpus.agreement import agreement_figures
+from newscorpus.store import storage
+from newscorpus.research.adjudicate import adjudicate, disagreements, read_decisions
+from newscorpus.research.agreement import agreement_figures
 from newscorpus.cli import CorpusGroup
 from newscorpus.contract import load_contract
 from newscorpus.errors import InputError, Refused
-from newscorpus.research_cli import adjudicate as adjudicate_cmd
-from newscorpus.validate import validate_corpus
+from newscorpus.cli.research import adjudicate as adjudicate_cmd
+from newscorpus.check.validate import validate_corpus
 
 from test_agreement import A, TEXT, build_corpus
 

@@ -7,13 +7,13 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from newscorpus.agreement import (Version, agreement_figures, b_cubed, ceaf_e, cohen_kappa, compare, figures_markdown,
+from newscorpus.research.agreement import (Version, agreement_figures, b_cubed, ceaf_e, cohen_kappa, compare, figures_markdown,
                                   krippendorff_alpha, match_overlap, max_assignment, muc, pair_figures)
 from newscorpus.cli import CorpusGroup
 from newscorpus.contract import load_contract
-from newscorpus.importer import records_to_table
-from newscorpus import storage
-from newscorpus.research_cli import agreement as agreement_cmd
+from newscorpus.store.importer import records_to_table
+from newscorpus.store import storage
+from newscorpus.cli.research import agreement as agreement_cmd
 
 from conftest import article, claim, entity, event, make_root, mention, span
 
@@ -236,7 +236,7 @@ def build_corpus(tmp_path, annotators=(("anna", "anna"), ("ben", "ben"))):
 
 
 def test_agreement_figures_two_annotators(tmp_path):
-    from newscorpus.validate import validate_corpus
+    from newscorpus.check.validate import validate_corpus
 
     root = build_corpus(tmp_path)
     assert validate_corpus(root).ok  # the hand-made versions are valid candidate rows
@@ -291,7 +291,7 @@ def test_cli_json_and_table(tmp_path):
 
 def test_datasheet_figures_report_agreement_when_there_is_some(tmp_path):
     from newscorpus.release.card import render_figures
-    from newscorpus.stats import corpus_stats
+    from newscorpus.figures import corpus_stats
 
     with_two = render_figures(corpus_stats(build_corpus(tmp_path / "two")))
     assert "Inter-annotator agreement on 1 article(s) annotated by 2 annotators" in with_two

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from newscorpus.bench import _mix_rate, format_result, run
+from newscorpus.bench.scale import _mix_rate, format_result, run
 
 
 def test_mix_rate_is_rows_over_the_time_they_would_take():
@@ -27,7 +27,7 @@ def test_bench_runs_on_a_small_corpus(tmp_path):
 
 
 def test_add_bench_grows_a_copy_and_leaves_the_corpus_alone(seed_root):
-    from newscorpus.bench import add_files, format_add
+    from newscorpus.bench.scale import add_files, format_add
 
     before = {p: p.read_bytes() for p in seed_root.rglob("*.parquet")}
     r = add_files(seed_root, 3)

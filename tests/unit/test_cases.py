@@ -12,12 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from newscorpus import storage
+from newscorpus.store import storage
 from newscorpus.cli import main
 from newscorpus.contract import TABLES, load_contract, table_location
-from newscorpus.anchor import CHECKS as ANCHOR_CHECKS
+from newscorpus.store.anchor import CHECKS as ANCHOR_CHECKS
 from newscorpus.findings import CHECKS
-from newscorpus.retext import CHECKS as RETEXT_CHECKS
+from newscorpus.store.retext import CHECKS as RETEXT_CHECKS
 
 from conftest import REPO
 

@@ -169,7 +169,7 @@ def test_checks_doc_is_generated():
 
 
 def test_console_script_runs():
-    out = subprocess.run([sys.executable, "-m", "newscorpus.cli", "--help"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "newscorpus", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "Example:" in out.stdout
 
 
@@ -178,7 +178,7 @@ def test_datasheet_figures_are_current(tmp_path):
     import shutil
 
     from newscorpus.release.card import rewrite_datasheet
-    from newscorpus.stats import corpus_stats
+    from newscorpus.figures import corpus_stats
 
     copy = tmp_path / "DATASHEET.md"
     shutil.copy(REPO / "DATASHEET.md", copy)
@@ -186,7 +186,7 @@ def test_datasheet_figures_are_current(tmp_path):
 
 
 def test_export_into_a_closed_pipe_stops_quietly(seed_root):
-    proc = subprocess.run(f"{sys.executable} -m newscorpus.cli export entities --path {seed_root} | head -c 10",
+    proc = subprocess.run(f"{sys.executable} -m newscorpus export entities --path {seed_root} | head -c 10",
                           shell=True, capture_output=True, text=True, executable="/bin/bash")
     assert len(proc.stdout) == 10
     assert proc.stderr == ""

@@ -7,13 +7,13 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from newscorpus import storage
+from newscorpus.store import storage
 from newscorpus.cli import CorpusGroup
 from newscorpus.contract import load_contract
-from newscorpus.convert import bio_tags, convert, from_brat, read_conll, to_brat, tokenize
-from newscorpus.importer import records_to_table
-from newscorpus.research_cli import convert as convert_cmd
-from newscorpus.validate import validate_corpus
+from newscorpus.research.convert import bio_tags, convert, from_brat, read_conll, to_brat, tokenize
+from newscorpus.store.importer import records_to_table
+from newscorpus.cli.research import convert as convert_cmd
+from newscorpus.check.validate import validate_corpus
 
 from conftest import REPO, article, entity, fixture_records, make_root, mention, parquet_rows, span
 

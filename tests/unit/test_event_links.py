@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from conftest import entity, fixture_records, mention, parquet_rows, span
 from newscorpus.cli import main
 from newscorpus.contract import SCHEMA_VERSION_KEY, load_contract
-from newscorpus.migrate import migrate_corpus
+from newscorpus.store.migrate import migrate_corpus
 
 A = "fx-meet"
 T1 = fixture_records()["articles"][0]["text"]
@@ -67,7 +67,7 @@ def test_bad_links_are_refused_naming_the_line(fixture_root, tmp_path, links, et
 
 
 def test_links_survive_label_studio_and_brat(fixture_root):
-    from newscorpus.convert import from_brat, to_brat
+    from newscorpus.research.convert import from_brat, to_brat
     from newscorpus.studio.convert import Origin, records_to_result, result_to_records
 
     contract = load_contract(fixture_root)

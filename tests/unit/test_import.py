@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from newscorpus import storage
+from newscorpus.store import storage
 from newscorpus.contract import load_contract
 from newscorpus.errors import InputError, Refused, StorageError
-from newscorpus.importer import import_file
-from newscorpus.validate import validate_corpus
+from newscorpus.store.importer import import_file
+from newscorpus.check.validate import validate_corpus
 
 from conftest import REPO, article, entity, event, mention, parquet_rows, span
 
@@ -135,7 +135,7 @@ def test_second_writer_waits_for_the_lock(root):
 
 def test_lock_held_elsewhere_times_out_with_a_message(root):
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from pathlib import Path; from newscorpus.storage import corpus_lock\n"
+        "import sys, time; from pathlib import Path; from newscorpus.store.storage import corpus_lock\n"
         f"with corpus_lock(Path({str(root)!r})):\n    print('held', flush=True); time.sleep(30)")],
         stdout=subprocess.PIPE, text=True)
     try:

@@ -11,14 +11,14 @@ from conftest import article, entity, make_root, mention, span
 from newscorpus.cli import main
 from newscorpus.errors import InputError
 from newscorpus.release.card import FIGURES_END, FIGURES_START, render_figures, replace_figures, rewrite_datasheet, size_category
-from newscorpus.stats import corpus_stats
+from newscorpus.figures import corpus_stats
 
 TEXT = "Putin met Tokayev in Almaty."
 
 
 @pytest.fixture
 def root(tmp_path):
-    from newscorpus.importer import import_file
+    from newscorpus.store.importer import import_file
 
     r = make_root(tmp_path)
     for table, recs in (("articles", [article(text=TEXT)]),

@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import entity, fixture_records, mention, span
-from newscorpus import storage
+from newscorpus.store import storage
 from newscorpus.cli import main
 from newscorpus.contract import load_contract
-from newscorpus.importer import import_file
+from newscorpus.store.importer import import_file
 
 A = "fx-meet"
 T1 = fixture_records()["articles"][0]["text"]

@@ -15,10 +15,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from newscorpus import storage
+from newscorpus.store import storage
 from newscorpus.findings import CHECKS
-from newscorpus.synth import NOT_INJECTABLE, generate, injectable_checks
-from newscorpus.validate import validate_corpus
+from newscorpus.bench.synth import NOT_INJECTABLE, generate, injectable_checks
+from newscorpus.check.validate import validate_corpus
 
 from test_cases import CASES, VALIDATOR_CHECKS, build_case
 
@@ -136,7 +136,7 @@ def test_span_substrings_match_python_slicing():
 
     import numpy as np
 
-    from newscorpus.validate import _Texts
+    from newscorpus.check.validate import _Texts
 
     rng = random.Random(1)
     alphabet = "ab c\\né“”—ğ😀\u0301"
@@ -163,7 +163,7 @@ def test_normalized_text_matches_the_regular_expression():
 
     import pyarrow.compute as pc
 
-    from newscorpus.validate import normalized_text
+    from newscorpus.check.validate import normalized_text
 
     rng = random.Random(0)
     alphabet = "aB1 ,.-\n\té“”—ğ😀\u0301İΣ٣Ⅻ²\u00a0ſß\U0001D400中\u3000"
@@ -184,7 +184,7 @@ def test_prefix_test_matches_splitting():
 
     import numpy as np
 
-    from newscorpus.validate import _prefix_differs, _split_differs
+    from newscorpus.check.validate import _prefix_differs, _split_differs
 
     def expected(values, keys):
         return [v is not None and v.split("/", 1)[0] != k for v, k in zip(values, keys)]
@@ -225,7 +225,7 @@ def test_integer_codes_keep_equality():
 
     import numpy as np
 
-    from newscorpus.validate import _codes, _combine
+    from newscorpus.check.validate import _codes, _combine
 
     rng = random.Random(5)
     plain = [rng.choice(["gold", "candidate", None, "x"]) for _ in range(2000)]
@@ -250,7 +250,7 @@ def test_schema_engine_checks_runs_like_rows(tmp_path, monkeypatch):
     every value gives, for faults alone in their run, at the edges of a run, and filling a run."""
     import pyarrow.compute as pc
 
-    from newscorpus import schemacheck
+    from newscorpus.check import schema as schemacheck
     from newscorpus.contract import load_contract
 
     result = generate(tmp_path / "runs", articles=250, seed=9, shard_rows=100_000)
@@ -285,7 +285,7 @@ def test_texts_left_out_of_the_nfc_test_are_nfc():
 
     import numpy as np
 
-    from newscorpus.validate import _may_need_normalizing, _utf8
+    from newscorpus.check.validate import _may_need_normalizing, _utf8
 
     rng = random.Random(6)
     alphabet = ["a", " ", "é", "e\u0301", "\u0301", "\u1100", "\u1161", "\u11a8", "\uac00", "\u0995", "\u09be", "\u09c7", "\u2000",
@@ -304,7 +304,7 @@ def test_columns_read_as_dictionaries_are_plain_strings_of_the_contract():
     as dictionaries (a performance hint, so it lists names): each is a top-level string field of some
     table, so that a rename is noticed here."""
     from newscorpus.contract import TABLES, load_contract
-    from newscorpus.validate import DECODED_AFTER_L1, L1_ONLY_COLUMNS
+    from newscorpus.check.validate import DECODED_AFTER_L1, L1_ONLY_COLUMNS
 
     from conftest import REPO
 

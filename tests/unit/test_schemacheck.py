@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newscorpus.contract import TABLES, _allows_null, _non_null, load_contract
-from newscorpus.schemacheck import compile_table, record_findings
-from newscorpus.storage import relaxed
+from newscorpus.check.schema import compile_table, record_findings
+from newscorpus.store.storage import relaxed
 
 from conftest import REPO
 from schema_strategies import records
@@ -107,7 +107,7 @@ def test_lengths_decide_bounds_like_characters():
 
     import numpy as np
 
-    from newscorpus.schemacheck import _char_lengths
+    from newscorpus.check.schema import _char_lengths
 
     rng = random.Random(4)
     values = ["".join(rng.choice("aé€😀") for _ in range(rng.randrange(0, 12))) for _ in range(3000)] + [None]
@@ -178,7 +178,7 @@ def test_shapes_match_as_the_values_do(pattern, data):
     import pyarrow.compute as pc
 
     from newscorpus.contract import _python_regex
-    from newscorpus.schemacheck import mismatches_by_shape, shape_table, shapes
+    from newscorpus.check.schema import mismatches_by_shape, shape_table, shapes
 
     table = shape_table(pattern)
     assert table is not None, pattern
@@ -198,7 +198,7 @@ def test_shapes_match_as_the_values_do(pattern, data):
 
 
 def test_shapes_refuse_patterns_they_cannot_be_sure_of():
-    from newscorpus.schemacheck import shape_table
+    from newscorpus.check.schema import shape_table
 
     for pattern in ["(?i)^abc$", r"(a)\1", "[[:alpha:]]", r"^\pL", r"a(?=b)", r"(?<!a)b", r"\Qa.b\E"]:
         assert shape_table(pattern) is None, pattern
@@ -214,7 +214,7 @@ def test_long_columns_report_the_rows_that_fail_their_pattern(monkeypatch):
     list positions, among many that pass; a column of many shapes is matched value by value, just as well."""
     import random
 
-    from newscorpus import schemacheck
+    from newscorpus.check import schema as schemacheck
 
     by_shape = []
     real = schemacheck.mismatches_by_shape
@@ -245,7 +245,7 @@ def test_shapes_need_python_s_parser(monkeypatch):
     import re
     import sys
 
-    from newscorpus.schemacheck import shape_table
+    from newscorpus.check.schema import shape_table
 
     shape_table.cache_clear()
     monkeypatch.delattr(re, "_parser")

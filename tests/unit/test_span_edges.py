@@ -9,9 +9,9 @@ import pytest
 
 from conftest import article, claim, entity, event, make_root, mention, span
 
-from newscorpus import storage
+from newscorpus.store import storage
 from newscorpus.contract import TABLES, load_contract
-from newscorpus.validate import abbreviation_period, check_tables, punctuation_edge, validate_corpus
+from newscorpus.check.validate import abbreviation_period, check_tables, punctuation_edge, validate_corpus
 
 CHECK = "mention-punctuation-edge"
 A = "a-edges"

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from newscorpus import storage
+from newscorpus.store import storage
 from newscorpus.contract import load_contract
-from newscorpus.export import export_table
+from newscorpus.store.export import export_table
 from newscorpus.findings import CHECKS
-from newscorpus.importer import records_to_table
+from newscorpus.store.importer import records_to_table
 from newscorpus.studio import convert
 from newscorpus.studio.convert import Origin, records_to_result, result_to_records
 from newscorpus.studio.sync import SALT_PATH, pseudonym, pull

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 import pytest
 from click.testing import CliRunner
 
-from newscorpus import timex
+from newscorpus.check import timex
 from newscorpus.cli import main
 
 REPO = Path(__file__).resolve().parents[2]

@@ -28,10 +28,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .. import storage
+from ..store import storage
 from ..contract import load_contract
 from ..errors import InputError, Refused
-from ..validate import validate_corpus
+from ..check.validate import validate_corpus
 from .features import CONFIGS, release_schema
 from .tables import SPLITS
 

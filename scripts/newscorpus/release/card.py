@@ -18,7 +18,7 @@ from datasets.splits import SplitDict, SplitInfo
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
-from ..agreement import compute_agreement, figures_markdown
+from ..research.agreement import compute_agreement, figures_markdown
 from ..contract import ANNOTATION_TABLES
 from ..errors import InputError
 from .features import _non_null, CONFIG_DESCRIPTIONS, CONFIGS, DEFAULT_CONFIG, PROVENANCE
@@ -107,7 +107,7 @@ class ReleaseFigures:
             _add_counts(self.dists[key], _raw_counts(roles if column == "arguments.role" else t[config][column]))
 
     def result(self) -> dict:
-        """The figures (the keys of newscorpus.stats.corpus_stats, plus rows_per_split), splits in SPLITS order."""
+        """The figures (the keys of newscorpus.figures.corpus_stats, plus rows_per_split), splits in SPLITS order."""
         rows = {c: {s: self.rows[c][s] for s in SPLITS if s in self.rows[c]} for c in CONFIGS}
         total = {c: sum(rows[c].values()) for c in CONFIGS}
         dist = {key: _named(self.dists[key], self.names[config].get(column)) for key, config, column in _DISTRIBUTIONS}
@@ -150,7 +150,7 @@ def corpus_figures(rows: int, gold: int, annotators, candidates: dict) -> dict:
 
 
 def release_stats(ctables: dict, schema, tables: dict | None = None) -> dict:
-    """Figures of a release (the same keys as newscorpus.stats.corpus_stats, plus rows_per_split),
+    """Figures of a release (the same keys as newscorpus.figures.corpus_stats, plus rows_per_split),
     counted from the built config tables, in Arrow. `tables` (the corpus) adds candidate rows and annotators."""
     figures = ReleaseFigures(schema)
     figures.add(ctables)

@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
-from .. import storage
+from ..store import storage
 from ..errors import InputError, Refused, SetupError
 
 KINDS = ("articles", "entities", "mentions", "events", "claims")
@@ -339,7 +339,7 @@ def snapshot_release_ids(folder: Path) -> Snapshot:
 
 def snapshot_corpus(root: Path, include_unlicensed: bool = False) -> Snapshot:
     """The snapshot of the corpus as `release build` would release it (with or without include_unlicensed)."""
-    from .. import storage
+    from ..store import storage
     from ..contract import load_contract
 
     t = storage.all_tables(Path(root), load_contract(root))

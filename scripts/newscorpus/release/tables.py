@@ -23,9 +23,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from datasets import ClassLabel, Features, List, Value
 
-from .. import storage
+from ..store import storage
 from ..contract import ANNOTATION_TABLES, Contract
-from ..validate import flat_mentions
+from ..check.validate import flat_mentions
 from .features import CONFIGS, ReleaseSchema
 
 SPLITS = ("train", "validation", "test")

@@ -29,12 +29,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .. import storage
+from ..store import storage
 from ..contract import ANNOTATION_TABLES, load_contract
 from ..errors import InputError, Refused, RemoteError, SetupError
 from ..findings import ERROR, Finding, sort_findings
-from ..importer import records_to_table
-from ..validate import check_tables
+from ..store.importer import records_to_table
+from ..check.validate import check_tables
 from . import config as cfg
 from . import preannotate as pre
 from .convert import TABLE, Origin, gold_fingerprint, records_to_result, result_to_records

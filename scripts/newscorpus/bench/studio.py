@@ -1,7 +1,7 @@
 """Benchmark of push and pull on a large project, against a real local Label Studio.
 
-    python -m newscorpus.studio.bench            # 10,000 synthetic articles, a server of its own (fresh, in a temp dir)
-    python -m newscorpus.studio.bench --tasks 2000 --url http://127.0.0.1:8080   # an existing server (LABEL_STUDIO_API_KEY)
+    python -m newscorpus.bench.studio            # 10,000 synthetic articles, a server of its own (fresh, in a temp dir)
+    python -m newscorpus.bench.studio --tasks 2000 --url http://127.0.0.1:8080   # an existing server (LABEL_STUDIO_API_KEY)
 
 It builds a corpus of N small synthetic articles, each with gold (two entities, an event, a claim), then
 measures side by side: the first push (N tasks with predictions), a second push (nothing to do), turning
@@ -20,11 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from .. import storage
+from ..store import storage
 from ..contract import load_contract
-from ..importer import records_to_table
-from .server import start_server
-from .sync import Client, pull, push
+from ..store.importer import records_to_table
+from ..studio.server import start_server
+from ..studio.sync import Client, pull, push
 
 REPO = Path(__file__).resolve().parents[3]
 NOW = "2026-11-28T00:00:00Z"

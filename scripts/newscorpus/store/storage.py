@@ -26,8 +26,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .contract import SCHEMA_VERSION_KEY, TABLES, Contract, check_data_version, table_location
-from .errors import StorageError
+from ..contract import SCHEMA_VERSION_KEY, TABLES, Contract, check_data_version, table_location
+from ..errors import StorageError
 
 WRITE_OPTIONS = dict(
     compression="zstd",

@@ -39,8 +39,8 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 
-from . import storage
-from .contract import ANNOTATION_TABLES, Contract, load_contract
+from ..store import storage
+from ..contract import ANNOTATION_TABLES, Contract, load_contract
 
 # ---------------------------------------------------------------------------------------------------
 # generic measures (pure functions over plain Python values; unit-tested on hand-worked cases)

@@ -34,12 +34,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import storage
+from ..store import storage
 from .agreement import Version, candidate_versions
-from .contract import ANNOTATION_TABLES, Contract, load_contract
-from .errors import InputError, Refused
-from .findings import Finding
-from .importer import apply_changes, records_to_table
+from ..contract import ANNOTATION_TABLES, Contract, load_contract
+from ..errors import InputError, Refused
+from ..findings import Finding
+from ..store.importer import apply_changes, records_to_table
 
 PREFIX = {"entities": "E", "mentions": "M", "events": "V", "claims": "C"}
 ANNOTATOR_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")

@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import storage
-from .contract import ANNOTATION_TABLES, TABLES, load_contract
-from .errors import InputError
+from ..contract import ANNOTATION_TABLES, TABLES, load_contract
+from ..errors import InputError
 from .importer import apply_changes
 
 

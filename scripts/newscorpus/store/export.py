@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterator
 
 from . import storage
-from .contract import Contract, load_contract
+from ..contract import Contract, load_contract
 
 
 def jsonl_lines(records) -> Iterator[str]:

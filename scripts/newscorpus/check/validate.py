@@ -28,11 +28,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .contract import ANNOTATION_TABLES, SCHEMA_VERSION_KEY, TABLES, Contract, check_data_version, load_contract
-from .errors import StorageError
-from .findings import CHECKS, ERROR, Finding, sort_findings
-from .schemacheck import compile_table, equal_runs
-from . import storage, timex
+from ..contract import ANNOTATION_TABLES, SCHEMA_VERSION_KEY, TABLES, Contract, check_data_version, load_contract
+from ..errors import StorageError
+from ..findings import CHECKS, ERROR, Finding, sort_findings
+from .schema import compile_table, equal_runs
+from ..store import storage
+from . import timex
 
 _WHITESPACE = np.array([c for c in range(0x3001) if chr(c).isspace()] + [0x3000, 0x2028, 0x2029, 0x85], dtype=np.uint32)
 

@@ -27,7 +27,7 @@ import re
 import unicodedata
 from datetime import datetime, timezone
 
-from .findings import ERROR, Check, Finding, register
+from ..findings import ERROR, Check, Finding, register
 
 CHECKS = [
     Check("span-not-found", 0, ERROR, "Import: a span given by its text (and occurrence or context) does not occur in the article on word boundaries; the message says where similar text occurs."),

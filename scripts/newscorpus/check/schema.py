@@ -21,9 +21,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .contract import _allows_null, _non_null
-from .findings import Finding
-from .storage import one_array, string_offsets
+from ..contract import _allows_null, _non_null
+from ..findings import Finding
+from ..store.storage import one_array, string_offsets
 
 # keywords with no run-time meaning here, or guaranteed by the Arrow schema
 _STRUCTURAL = {"type", "properties", "required", "additionalProperties", "items", "anyOf",

@@ -12,9 +12,9 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from . import storage
-from .contract import ANNOTATION_TABLES, load_contract
-from .errors import InputError
+from ..store import storage
+from ..contract import ANNOTATION_TABLES, load_contract
+from ..errors import InputError
 
 TYPE_STYLES = ["bold cyan", "bold magenta", "bold green", "bold yellow", "bold blue", "bold red",
                "cyan", "magenta", "green", "yellow", "blue", "red", "bright_cyan", "bright_magenta"]

@@ -14,11 +14,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import storage
-from .contract import TABLES, Contract, load_contract
-from .errors import InputError, Refused
-from .findings import Finding
-from .schemacheck import record_findings
-from .validate import check_tables
+from ..contract import TABLES, Contract, load_contract
+from ..errors import InputError, Refused
+from ..findings import Finding
+from ..check.schema import record_findings
+from ..check.validate import check_tables
 
 
 @dataclass

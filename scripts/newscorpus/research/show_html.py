@@ -25,7 +25,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from .errors import InputError
+from ..errors import InputError
 from .show import load_article
 
 CSS = """

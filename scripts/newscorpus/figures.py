@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 
-from . import storage
+from .store import storage
 from .contract import ANNOTATION_TABLES, Contract, load_contract
-from .agreement import compute_agreement
-from .validate import flat_arguments, flat_mentions
+from .research.agreement import compute_agreement
+from .check.validate import flat_arguments, flat_mentions
 from .studio import preannotate
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError, SetupError
-from . import convert  # noqa: F401  (registers the studio-* check ids with the validator's registry)
+from ..studio import convert  # noqa: F401  (registers the studio-* check ids with the validator's registry)
 
 _PATH = click.option("--path", "path", type=click.Path(file_okay=False), help="Corpus root (default: here or above).")
 _TITLE = click.option("--title", default="newscorpus", show_default=True, help="Title of the Label Studio project.")
@@ -59,8 +59,8 @@ def config(instructions, path):
       newscorpus studio config --instructions > /tmp/instructions.html
     """
     from ..contract import load_contract
-    from .config import instructions as make_instructions
-    from .config import label_config
+    from ..studio.config import instructions as make_instructions
+    from ..studio.config import label_config
 
     root = _root(path)
     contract = load_contract(root)
@@ -81,7 +81,7 @@ def serve(port, path):
       LABEL_STUDIO_USERNAME=admin@example.org LABEL_STUDIO_PASSWORD=s3cret LABEL_STUDIO_API_KEY=$(openssl rand -hex 20) \\
         newscorpus studio serve --port 8080
     """
-    from .server import serve_until_stopped, start_server
+    from ..studio.server import serve_until_stopped, start_server
 
     root = _root(path)
     user, password = os.environ.get("LABEL_STUDIO_USERNAME"), os.environ.get("LABEL_STUDIO_PASSWORD")
@@ -123,7 +123,7 @@ def push(title, dry_run, preannotate, model, path):
       newscorpus studio push --model en_core_web_sm      # gazetteer, then spaCy where it found nothing
       newscorpus studio push --preannotate none
     """
-    from .sync import push as do_push
+    from ..studio.sync import push as do_push
 
     mode = preannotate or ("gazetteer+model" if model else "gazetteer")
     result = do_push(_root(path), title=title, dry_run=dry_run, progress=_progress(), preannotate=mode, model=model)
@@ -151,8 +151,8 @@ def pull(title, gold_rule, dry_run, path):
       newscorpus studio pull --dry-run
       newscorpus studio pull && newscorpus validate
     """
-    from .sync import check_gold_rule
-    from .sync import pull as do_pull
+    from ..studio.sync import check_gold_rule
+    from ..studio.sync import pull as do_pull
 
     try:
         check_gold_rule(gold_rule)

@@ -30,9 +30,9 @@ import pyarrow.compute as pc
 from . import storage
 from .add import _read_text, normalise
 from .anchor import now_utc, occurrences
-from .contract import load_contract
-from .errors import InputError, Refused
-from .findings import ERROR, Check, Finding, register
+from ..contract import load_contract
+from ..errors import InputError, Refused
+from ..findings import ERROR, Check, Finding, register
 from .importer import apply_changes, merge, records_to_table
 
 CHECKS = [Check("span-edit-unresolved", 0, ERROR, "Retext: the new text changes the characters of a span, so it cannot be moved by the diff; "

@@ -12,7 +12,7 @@ _PATH = click.option("--path", "path", type=click.Path(file_okay=False), help="C
 
 
 def _root(path):
-    from .contract import find_root
+    from ..contract import find_root
 
     return find_root(path)
 
@@ -39,7 +39,7 @@ def agreement(fmt, path):
       newscorpus agreement
       newscorpus agreement --format json > agreement.json
     """
-    from .agreement import agreement_figures, render_table
+    from ..research.agreement import agreement_figures, render_table
 
     figs = agreement_figures(_root(path))
     if fmt == "json":
@@ -80,7 +80,7 @@ def adjudicate(article_id, prefer, from_file, adjudicator, dry_run, fmt, path):
       newscorpus adjudicate kz-csto-putin-2022-01-10 --prefer anna --adjudicator lead-1
       newscorpus adjudicate kz-csto-putin-2022-01-10 --from decisions.json --adjudicator lead-1 --dry-run
     """
-    from .adjudicate import adjudicate as run, disagreements, read_decisions
+    from ..research.adjudicate import adjudicate as run, disagreements, read_decisions
 
     root = _root(path)
     if prefer and from_file:
@@ -117,7 +117,7 @@ def convert(to, out, status, path):
       newscorpus convert --to conll --out /tmp/conll
       newscorpus convert --to brat --out /tmp/brat --status candidate
     """
-    from .convert import convert as run
+    from ..research.convert import convert as run
 
     result = run(_root(path), to, Path(out), status=status)
     click.echo(result.summary())
@@ -125,7 +125,7 @@ def convert(to, out, status, path):
 
 def show_html(root: Path, article_id: str, status: str | None, out: str) -> None:
     """For `show ARTICLE_ID --html FILE`: write the page and say where (status None: all rows)."""
-    from .show_html import write_html
+    from ..research.show_html import write_html
 
     written = write_html(root, article_id, Path(out), status)
     click.echo(f"wrote {written}")

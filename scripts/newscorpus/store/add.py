@@ -18,10 +18,10 @@ from pathlib import Path
 
 from . import storage
 from .anchor import now_utc
-from .contract import load_contract
-from .errors import InputError, Refused
+from ..contract import load_contract
+from ..errors import InputError, Refused
 from .importer import apply_changes, merge, read_jsonl, records_to_table
-from .schemacheck import record_findings
+from ..check.schema import record_findings
 
 GIVEN = ("id", "text", "title", "url", "published", "publisher", "author", "license", "language",
          "original_language", "translation", "split")

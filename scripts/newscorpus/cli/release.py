@@ -66,8 +66,8 @@ def build(version, out, previous, overwrite, include_unlicensed, path):
       newscorpus release build --version 0.1.0 --include-unlicensed --out /tmp/newscorpus-internal
       newscorpus release build --version 0.2.0 --previous release/0.1.0 --out /tmp/newscorpus-0.2.0
     """
-    from .build import build_release, left_out_line
-    from .diff import UndeclaredChanges, format_diff
+    from ..release.build import build_release, left_out_line
+    from ..release.diff import UndeclaredChanges, format_diff
 
     root = _root(path)
     try:
@@ -117,7 +117,7 @@ def diff(old, new, fmt, include_unlicensed, path):
       newscorpus release diff release/0.1.0 .
     """
     from ..errors import CorpusNotFound
-    from .diff import diff_snapshots, format_diff, left_out_declarations, load_declared, resolve, undeclared
+    from ..release.diff import diff_snapshots, format_diff, left_out_declarations, load_declared, resolve, undeclared
 
     try:
         root = _root(path)
@@ -158,7 +158,7 @@ def push(repo, version, folder, yes, private, include_unlicensed, path):
       newscorpus release push --repo ORG/newscorpus --version 1.0.0
       HF_TOKEN=... newscorpus release push --repo ORG/newscorpus --version 1.0.0 --yes
     """
-    from .push import push_release
+    from ..release.push import push_release
 
     folder = Path(folder) if folder else _root(path) / "release" / version
     if os.environ.get("CI") or not sys.stderr.isatty():
@@ -186,8 +186,8 @@ def datasheet(file, path):
     Example:
       newscorpus release datasheet DATASHEET.md
     """
-    from ..stats import corpus_stats
-    from .card import rewrite_datasheet
+    from ..figures import corpus_stats
+    from ..release.card import rewrite_datasheet
 
     changed = rewrite_datasheet(Path(file), corpus_stats(_root(path)))
     click.echo(f"{file}: figures {'regenerated' if changed else 'already up to date'}")

@@ -30,9 +30,9 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 
-from . import storage
-from .contract import ANNOTATION_TABLES, Contract, load_contract
-from .errors import InputError, SchemaError, SetupError
+from ..store import storage
+from ..contract import ANNOTATION_TABLES, Contract, load_contract
+from ..errors import InputError, SchemaError, SetupError
 
 FORMATS = ("conll", "brat", "jsonl", "spacy")
 TOKENIZER = "newscorpus-regex-1"

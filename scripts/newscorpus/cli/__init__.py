@@ -12,16 +12,16 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from . import anchor  # noqa: F401  (registers the import's level-0 check ids, listed by `checks`)
-from . import retext as _retext  # noqa: F401  (registers span-edit-unresolved, listed by `checks`)
-from . import remove as _remove
-from .errors import NewsCorpusError, Refused
-from .findings import checks_markdown, listed, resolve_ids, to_json
+from .. import __version__
+from ..store import anchor  # noqa: F401  (registers the import's level-0 check ids, listed by `checks`)
+from ..store import retext as _retext  # noqa: F401  (registers span-edit-unresolved, listed by `checks`)
+from ..store import remove as _remove
+from ..errors import NewsCorpusError, Refused
+from ..findings import checks_markdown, listed, resolve_ids, to_json
 
 
 def _root(path: str | None) -> Path:
-    from .contract import find_root
+    from ..contract import find_root
 
     return find_root(path)
 
@@ -86,7 +86,7 @@ def validate(path, path_opt, fmt, select, ignore):
       newscorpus validate --format json --select span-text-mismatch,id-duplicate
       newscorpus validate --path /data/newscorpus
     """
-    from .validate import validate_corpus
+    from ..check.validate import validate_corpus
 
     if path and path_opt and Path(path).resolve() != Path(path_opt).resolve():
         raise click.UsageError(f"two corpus roots given: {path} and --path {path_opt}")
@@ -129,7 +129,7 @@ def import_(table, file, path, dry_run, annotator):
       newscorpus import articles imports/kz-csto-putin-2022-01-10/articles.jsonl
       newscorpus import entities imports/kz-csto-putin-2022-01-10/entities.jsonl
     """
-    from .importer import import_file
+    from ..store.importer import import_file
 
     result = import_file(_root(path), table, Path(file), dry_run=dry_run, annotator=annotator)
     click.echo(result.summary() + (" (dry run: nothing written)" if dry_run else ""))
@@ -167,7 +167,7 @@ def add(files, id_, title, url, published, publisher, author, license_, language
       newscorpus add incoming/ --license CC-BY-4.0 --publisher "Example News"
       newscorpus add batch.jsonl --language en
     """
-    from .add import add_articles, parse_ratios
+    from ..store.add import add_articles, parse_ratios
 
     defaults = dict(id=id_, title=title, url=url, published=published, publisher=publisher, author=author, license=license_,
                     language=language, original_language=original_language, translation=translation, split=split)
@@ -241,7 +241,7 @@ def export(table, file, article, path):
       newscorpus export entities --article kz-csto-putin-2022-01-10 > entities.jsonl
       git config diff.parquet.textconv "newscorpus export --file"
     """
-    from .export import export_file, export_table
+    from ..store.export import export_file, export_table
 
     if file:
         lines = export_file(Path(file))
@@ -268,13 +268,13 @@ def show(article_id, status, html_file, path):
       newscorpus show kz-csto-putin-2022-01-10 --html /tmp/kz.html
     """
     if html_file:
-        from .research_cli import show_html
+        from .research import show_html
 
         show_html(_root(path), article_id, None if status == "all" else status, html_file)
         return
     from rich.console import Console
 
-    from .show import load_article, render
+    from ..research.show import load_article, render
 
     doc = load_article(_root(path), article_id, None if status == "all" else status)
     Console(highlight=False, soft_wrap=False).print(render(doc))
@@ -291,7 +291,7 @@ def stats(fmt, status, path):
     Example:
       newscorpus stats --format json
     """
-    from .stats import corpus_stats, format_stats
+    from ..figures import corpus_stats, format_stats
 
     s = corpus_stats(_root(path), status=status)
     if fmt == "json":
@@ -332,7 +332,7 @@ def migrate(dry_run, path):
       newscorpus migrate --dry-run
       newscorpus migrate && newscorpus validate
     """
-    from .migrate import migrate_corpus
+    from ..store.migrate import migrate_corpus
 
     result = migrate_corpus(_root(path), dry_run=dry_run)
     for line in result.summary():
@@ -353,7 +353,7 @@ def synth(articles, out, faults, seed, shard_rows, unreadable):
     Example:
       newscorpus synth --articles 100000 --out /tmp/syn --faults 0.001 --seed 1
     """
-    from .synth import generate
+    from ..bench.synth import generate
 
     try:
         r = generate(Path(out), articles=articles, faults=faults, seed=seed, shard_rows=shard_rows, unreadable=unreadable)
@@ -380,7 +380,7 @@ def bench(articles, out, sample, workdir, no_release, add_files, path):
       newscorpus bench --add-files 50
     """
     if add_files:
-        from .bench import add_files as add_bench, format_add
+        from ..bench.scale import add_files as add_bench, format_add
 
         result = add_bench(_root(path), add_files, Path(workdir) if workdir else None)
         for line in format_add(result):
@@ -388,7 +388,7 @@ def bench(articles, out, sample, workdir, no_release, add_files, path):
         if out:
             Path(out).write_text(json.dumps(result, indent=1) + "\n")
         return
-    from .bench import format_result, run
+    from ..bench.scale import format_result, run
 
     result = run(articles, Path(workdir) if workdir else None, sample=sample, release=not no_release)
     for line in format_result(result):
@@ -398,24 +398,13 @@ def bench(articles, out, sample, workdir, no_release, add_files, path):
 
 
 def _register_groups() -> None:
-    import importlib
+    from .release import release
+    from .research import adjudicate, agreement, convert
+    from .studio import studio
 
-    for module, name in ((".studio.cli", "studio"), (".release.cli", "release")):
-        try:
-            mod = importlib.import_module(module, __package__)
-        except ModuleNotFoundError as exc:  # the job's package is not written yet
-            if exc.name and exc.name.startswith(f"{__package__}{module.rsplit('.', 1)[0]}"):
-                continue
-            raise
-        main.add_command(getattr(mod, name))
-    from .research_cli import adjudicate, agreement, convert
-
-    for command in (agreement, adjudicate, convert):
+    for command in (studio, release, agreement, adjudicate, convert):
         main.add_command(command)
 
 
 _register_groups()
 
-
-if __name__ == "__main__":
-    main()

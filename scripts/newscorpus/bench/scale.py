@@ -31,13 +31,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .contract import TABLES, load_contract
-from .storage import table_files
+from ..contract import TABLES, load_contract
+from ..store.storage import table_files
 
 _CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from newscorpus.validate import validate_corpus
+from newscorpus.check.validate import validate_corpus
 def cpu():
     a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
@@ -105,7 +105,7 @@ def _validate_child(root: Path, sample_memory: bool = True) -> dict:
     0.2 s, of the PSS of the child and its worker processes (on Linux; else the largest single process's
     RSS). The sampling is not free (it walks /proc and the page tables of the processes, on the cores they
     run on), so the time is measured in a run without it."""
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     peak = 0
     sampled = sample_memory and Path("/proc/self/smaps_rollup").exists()
@@ -159,14 +159,14 @@ def _mix_rate(rates: dict, records: dict) -> float:
 @functools.lru_cache(maxsize=None)
 def _engine(root: str, table: str):
     """(Arrow schema, compiled JSON Schema) of a table: loaded once per worker, not once per file."""
-    from .schemacheck import compile_table
+    from ..check.schema import compile_table
 
     contract = load_contract(Path(root))
     return contract.arrow_schema(table), compile_table(table, contract.schemas[table])
 
 
 def _schema_file(root: str, table: str, path: str) -> tuple[int, int]:
-    from .validate import read_rows
+    from ..check.validate import read_rows
 
     schema, engine = _engine(root, table)
     data = pa.concat_tables(list(read_rows(Path(path), schema, dictionary=True, threads=False)))  # read as the validator reads
@@ -303,7 +303,7 @@ def add_files(corpus: Path, files: int, workdir: Path | None = None, seed: int =
         for i in range(files):
             words = [rng.choice(_WORDS) for _ in range(rng.randint(300, 900))]
             (folder / f"story-{i:05d}.txt").write_text(f"Story {i}. " + " ".join(words) + ".\n", encoding="utf-8")
-        cmd = [sys.executable, "-m", "newscorpus.cli"]
+        cmd = [sys.executable, "-m", "newscorpus"]
 
         def timed(*args) -> tuple[float, subprocess.CompletedProcess]:
             t = time.perf_counter()

@@ -33,8 +33,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .contract import TABLES, load_contract, table_location
-from .storage import WRITE_OPTIONS, empty_lists, relaxed
+from ..contract import TABLES, load_contract, table_location
+from ..store.storage import WRITE_OPTIONS, empty_lists, relaxed
 
 # --- distributions measured on the seed article ------------------------------------------------------
 SEED_CHARS = 5129
@@ -131,7 +131,7 @@ class Vocab:
     @property
     def punctuated(self) -> np.ndarray:
         """Per token: whether it starts or ends with punctuation as validate.punctuation_edge sees it."""
-        from .validate import punctuation_edge
+        from ..check.validate import punctuation_edge
 
         return np.array([punctuation_edge(w) is not None for w in self.words], bool)
 
@@ -454,7 +454,7 @@ article-split-leak article-duplicate-text article-unannotated license-unknown"""
 
 
 def injectable_checks() -> list[str]:
-    from .findings import CHECKS
+    from ..findings import CHECKS
 
     return [c.id for c in CHECKS.values() if c.level >= 1 and c.id in INJECTORS]
 
@@ -659,7 +659,7 @@ def generate(out: Path, articles: int, faults: float = 0.0, seed: int = 0, shard
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out}: exists and is not empty")
-    src = Path(schema_from) if schema_from else Path(__file__).resolve().parents[2] / "schema"
+    src = Path(schema_from) if schema_from else Path(__file__).resolve().parents[3] / "schema"
     shutil.copytree(src, out / "schema")
     contract = load_contract(out)
     builder = ShardBuilder(contract, seed)

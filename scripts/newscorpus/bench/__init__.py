@@ -1,0 +1,1 @@
+"""Benchmarks: synthetic corpora and the side-by-side figures of `newscorpus bench`."""

@@ -1,0 +1,1 @@
+"""Research tools: agreement, adjudication, format conversion (brat, CoNLL), showing an article."""
