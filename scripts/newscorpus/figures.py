@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 from .store import storage
 from .contract import ANNOTATION_TABLES, Contract, load_contract
 from .research.agreement import compute_agreement
-from .check.validate import flat_arguments, flat_mentions
+from .store.flat import flat_arguments, flat_mentions
 from .studio import preannotate
 
 

@@ -33,6 +33,7 @@ from ..errors import StorageError
 from ..findings import CHECKS, ERROR, Finding, sort_findings
 from .schema import compile_table, equal_runs
 from ..store import storage
+from ..store.flat import ENTITY_FIELDS as _ENTITY_FIELDS, column as _col, flat_arguments, flat_mentions, item_paths as _paths, numpy_of as _np
 from . import timex
 
 _WHITESPACE = np.array([c for c in range(0x3001) if chr(c).isspace()] + [0x3000, 0x2028, 0x2029, 0x85], dtype=np.uint32)
@@ -130,15 +131,6 @@ def _decoded(data: pa.Table) -> pa.Table:
     return data
 
 
-def _np(arr) -> np.ndarray:
-    return storage.one_array(arr).to_numpy(zero_copy_only=False)
-
-
-def _col(table: pa.Table, name: str) -> pa.Array:
-    col = table.column(name)
-    return storage.one_array(col)
-
-
 def _at(values, rows: np.ndarray) -> list:
     """values[rows] as Python objects: only the rows a finding is about are ever converted."""
     if len(rows) == 0:
@@ -157,13 +149,6 @@ def _differs(a, b) -> np.ndarray:
 def _repeat(value: str, n: int) -> pa.Array:
     """`value` n times, as a dictionary array: nothing is copied n times."""
     return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value], pa.string()))
-
-
-def _paths(prefix: str, pos: np.ndarray, suffix: str = "]") -> pa.Array:
-    """prefix + str(pos) + suffix for every position, as a dictionary array (one string a distinct position):
-    the strings are only made for the rows a finding is about."""
-    top = int(pos.max()) + 1 if len(pos) else 0
-    return pa.DictionaryArray.from_arrays(pa.array(pos.astype(np.int32)), pa.array([f"{prefix}{i}{suffix}" for i in range(top)], pa.string()))
 
 
 def _codes(values) -> np.ndarray:
@@ -826,45 +811,6 @@ def _failed_mention_ids(entities):
     lists = storage.one_array(entities["mentions"])
     flat = lists.flatten()
     return flat.field("id") if len(flat) else None
-
-
-_ENTITY_FIELDS = (("id", "entity_id"), ("article_id", "article_id"), ("type", "entity_type"), ("status", "status"), ("annotator", "annotator"))
-
-
-def flat_mentions(entities: pa.Table, entity_fields=_ENTITY_FIELDS) -> pa.Table:
-    """One row a mention: mention_id, start, end, text, kind, and its entity's id, article, type, status,
-    annotator (or those of `entity_fields` only), and its path in the entity record (mentions[i])."""
-    names = ["mention_id", "start", "end", "text", "kind", *(dst for _, dst in entity_fields), "path"]
-    if entities.num_rows == 0:
-        return pa.table({n: pa.array([], pa.int32() if n in ("start", "end") else pa.string()) for n in names})
-    lists = storage.one_array(entities["mentions"])
-    flat = lists.flatten()
-    parents = pc.list_parent_indices(lists)
-    offsets = _np(lists.offsets)
-    pos = np.arange(len(flat)) + offsets[0] - offsets[_np(parents)]
-    cols = {"mention_id": flat.field("id"), "start": flat.field("start"), "end": flat.field("end"), "text": flat.field("text"),
-            "kind": flat.field("kind")}
-    for src, dst in entity_fields:
-        cols[dst] = pc.take(_col(entities, src), parents)
-    cols["path"] = _paths("mentions[", pos)
-    return pa.table(cols)
-
-
-def flat_arguments(events: pa.Table) -> pa.Table:
-    """One row an event argument, with its event's id, type, article, status and annotator."""
-    names = ["id", "event_type", "article_id", "status", "annotator", "role", "entity_id", "mention_id", "path"]
-    lists = storage.one_array(events["arguments"]) if events.num_rows else None
-    if lists is None or len(lists.flatten()) == 0:
-        return pa.table({n: pa.array([], pa.string()) for n in names})
-    flat = lists.flatten()
-    parents = pc.list_parent_indices(lists)
-    offsets = _np(lists.offsets)
-    pos = np.arange(len(flat)) + offsets[0] - offsets[_np(parents)]
-    cols = {dst: pc.take(_col(events, src), parents) for src, dst in
-            (("id", "id"), ("type", "event_type"), ("article_id", "article_id"), ("status", "status"), ("annotator", "annotator"))}
-    cols.update({"role": flat.field("role"), "entity_id": flat.field("entity_id"), "mention_id": flat.field("mention_id"),
-                 "path": _paths("arguments[", pos)})
-    return pa.table(cols)
 
 
 def _utf8(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:

@@ -25,7 +25,7 @@ from datasets import ClassLabel, Features, List, Value
 
 from ..store import storage
 from ..contract import ANNOTATION_TABLES, Contract
-from ..check.validate import flat_mentions
+from ..store.flat import flat_mentions
 from .features import CONFIGS, ReleaseSchema
 
 SPLITS = ("train", "validation", "test")
