@@ -19,6 +19,7 @@ from .errors import CorpusNotFound, SchemaError, StorageError
 
 TABLES = ("articles", "entities", "events", "claims")
 ANNOTATION_TABLES = ("entities", "events", "claims")
+SPLITS = ("train", "validation", "test")  # articles.split, in release order (a test holds it equal to the schema enum)
 INT32_MAX = 2**31 - 1
 SCHEMA_VERSION_KEY = b"newscorpus.schema_version"  # Parquet metadata: the schema version the rows were written under
 WRITER_KEY = b"newscorpus.writer"  # Parquet metadata: the newscorpus version that wrote the file

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from schema_strategies import records as from_schema
 
-from newscorpus.contract import TABLES, load_contract
+from newscorpus.contract import SPLITS, TABLES, load_contract
 from newscorpus.errors import SchemaError
 
 from conftest import REPO, make_root
@@ -100,3 +100,8 @@ def test_unknown_ontology_type_in_roles_is_refused(tmp_path):
     (root / "schema" / "ontology.json").write_text(json.dumps(onto))
     with pytest.raises(SchemaError, match="ALIEN"):
         load_contract(root)
+
+
+def test_splits_are_the_schema_enum_in_order():
+    schema = json.loads((REPO / "schema" / "articles.schema.json").read_text())
+    assert tuple(schema["properties"]["split"]["enum"]) == SPLITS

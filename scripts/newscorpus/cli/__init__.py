@@ -16,6 +16,7 @@ from .. import __version__
 from ..store import anchor  # noqa: F401  (registers the import's level-0 check ids, listed by `checks`)
 from ..store import retext as _retext  # noqa: F401  (registers span-edit-unresolved, listed by `checks`)
 from ..store import remove as _remove
+from ..contract import SPLITS
 from ..errors import NewsCorpusError, Refused
 from ..findings import checks_markdown, listed, resolve_ids, to_json
 
@@ -147,7 +148,7 @@ def import_(table, file, path, dry_run, annotator):
 @click.option("--language", help="BCP-47 tag of the text (default: en).")
 @click.option("--original-language", help="BCP-47 tag of the language it was translated from.")
 @click.option("--translation", type=click.Choice(["machine", "human"]), help="How it was translated.")
-@click.option("--split", type=click.Choice(["train", "validation", "test"]), help="Split (default: by a hash of the id, see --split-ratios).")
+@click.option("--split", type=click.Choice(SPLITS), help="Split (default: by a hash of the id, see --split-ratios).")
 @click.option("--split-ratios", help="Shares for the hashed split, train=0.8,validation=0.1,test=0.1 (the default) or 80/10/10.")
 @click.option("--path", "path", type=click.Path(file_okay=False), help="Corpus root (default: here or above).")
 @click.option("--dry-run", is_flag=True, help="Check and report, write nothing.")

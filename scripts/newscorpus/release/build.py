@@ -29,11 +29,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..store import storage
-from ..contract import load_contract
+from ..contract import SPLITS, load_contract
 from ..errors import InputError, Refused
 from ..check.validate import validate_corpus
 from .features import CONFIGS, release_schema
-from .tables import SPLITS
 
 SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 MAX_SHARD_BYTES = 500 * 1000 * 1000  # uncompressed Arrow bytes a shard, as push_to_hub cuts them
@@ -340,13 +339,14 @@ def _measure(root, contract, schema, ranges, exclude=()) -> tuple[dict, object, 
             for split, table in ctables[config].items():
                 if not sizes[config].setdefault(split, SplitSize()).add(table):
                     return None
-        figures.add(ctables)
+        figures.add_piece(ctables)
     sizes = {c: {s: sizes[c][s] for s in SPLITS if s in sizes[c]} for c in CONFIGS}
     return sizes, figures, ctables if len(ranges) == 1 else None
 
 
 def _build(root, version, out, previous, contract, report, max_shard_bytes, max_row_group_bytes, say,
            piece_articles=None, include_unlicensed=False) -> BuildResult:
+    from ..figures import process_figures
     from . import card, croissant, diff
     from .tables import (PIECE_ARTICLES, candidate_rows, config_tables, piece_ranges, read_piece, scan_annotations,
                          unlicensed_articles)
@@ -371,7 +371,7 @@ def _build(root, version, out, previous, contract, report, max_shard_bytes, max_
     sizes, figures, only = measured
     stats = figures.result()
     stats["left_out_unlicensed"] = list(exclude)
-    stats.update(card.corpus_figures(scan.rows, scan.gold, scan.annotators, candidate_rows(root, contract)))
+    stats.update(process_figures(scan.rows, scan.gold, scan.annotators, candidate_rows(root, contract)))
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = out.parent / f".{out.name}.stage.{os.getpid()}.tmp"
     shutil.rmtree(stage, ignore_errors=True)

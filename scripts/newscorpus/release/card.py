@@ -10,156 +10,57 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from datasets import ClassLabel, DatasetInfo, List, Value
 from datasets.info import DatasetInfosDict
 from datasets.splits import SplitDict, SplitInfo
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
-from ..research.agreement import compute_agreement, figures_markdown
-from ..contract import ANNOTATION_TABLES
+from ..contract import SPLITS
+from ..figures import COUNTED, Figures, process_figures, row_counts
+from ..research.agreement import figures_markdown
 from ..errors import InputError
 from .features import _non_null, CONFIG_DESCRIPTIONS, CONFIGS, DEFAULT_CONFIG, PROVENANCE
 
 FIGURES_START = "<!-- figures:start -->"
 FIGURES_END = "<!-- figures:end -->"
-SPLITS = ("train", "validation", "test")
 HUB_REPO = "<org>/newscorpus"
 
 
-# --- figures --------------------------------------------------------------------------------------
-def _sorted_counts(pairs) -> dict:
-    """(value, count) pairs, nulls left out, most frequent first (ties by the value as text)."""
-    return dict(sorted(((k, n) for k, n in pairs if k is not None), key=lambda kv: (-kv[1], str(kv[0]))))
-
-
-def _counts(values, names: list | None = None) -> dict:
-    """value -> how many times it occurs (a label column counted as its names), counted in Arrow."""
-    return _named(_raw_counts(values), names)
-
-
-def _raw_counts(values) -> dict:
-    """value -> how many times it occurs (label ids as they are), nulls included, in no particular order."""
-    if len(values) == 0:
-        return {}
-    vc = pc.value_counts(values)
-    return dict(zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist()))
-
-
-def _add_counts(into: dict, counts: dict) -> None:
-    for k, n in counts.items():
-        into[k] = into.get(k, 0) + n
-
-
-def _named(counts: dict, names: list | None = None) -> dict:
-    """Raw counts (from _raw_counts, added up) as _counts gives them: labels as names, nulls out, sorted."""
-    if names is None:
-        return _sorted_counts(counts.items())
-    merged = {}  # (no two ids share a name, but add them up if they did)
-    for k, n in counts.items():
-        key = names[k] if k is not None else None
-        merged[key] = merged.get(key, 0) + n
-    return _sorted_counts(merged.items())
-
-
-def _true(column) -> int:
-    """How many values are true (nulls are not)."""
-    return int(pc.sum(pc.fill_null(column, False)).as_py() or 0) if len(column) else 0
-
-
-# (figure, config, column) of the distributions counted; a label column is counted as its names
-_DISTRIBUTIONS = (
-    ("articles_per_language", "articles", "language"), ("articles_per_license", "articles", "license"),
-    ("entities_per_type", "entities", "type"), ("mentions_per_kind", "mentions", "kind"),
-    ("mentions_per_type", "mentions", "entity_type"), ("events_per_type", "events", "type"),
-    ("events_per_realis", "events", "realis"), ("arguments_per_role", "events", "arguments.role"),
-    ("claims_per_quote", "claims", "quote"), ("claims_per_stance", "claims", "stance"),
-)
-
-
-class ReleaseFigures:
-    """release_stats added up over config tables given a piece at a time (each piece: config -> split ->
-    table, as tables.config_tables gives them), so that no piece need be held past its `add`."""
+# --- figures (counted by newscorpus.figures, from the release's own config tables) -------------------
+class ReleaseFigures(Figures):
+    """The figures of a release, counted from its config tables a piece at a time (each piece: config ->
+    split -> table, as tables.config_tables gives them), so that no piece need be held past its `add_piece`."""
 
     def __init__(self, schema):
+        super().__init__({t: schema.label_names(t) for t in COUNTED})
         self.schema = schema
-        self.names = {c: schema.label_names(c) for c in CONFIGS}
-        self.rows = {c: {} for c in CONFIGS}  # config -> split -> rows
-        self.sums = dict.fromkeys(("characters", "entities_with_wikidata", "event_arguments", "claims_by_author",
-                                   "claims_checkworthy"), 0)
-        self.dists = {key: {} for key, _, _ in _DISTRIBUTIONS}
+        self.documents = {}  # split -> rows of the documents config (one an article)
 
-    def add(self, ctables: dict) -> None:
-        for c in CONFIGS:
-            for s, tb in ctables[c].items():
-                self.rows[c][s] = self.rows[c].get(s, 0) + tb.num_rows
-        t = {c: _concat(ctables[c]) or self.schema.features(c).arrow_schema.empty_table() for c in ("articles", "entities", "events", "claims", "mentions")}
-        arts, ents, evs, cls = t["articles"], t["entities"], t["events"], t["claims"]
-        roles = pc.struct_field(pc.list_flatten(evs["arguments"]), "role") if evs.num_rows else pa.array([], pa.int64())
-        self.sums["characters"] += int(pc.sum(pc.utf8_length(arts["text"])).as_py() or 0) if arts.num_rows else 0
-        self.sums["entities_with_wikidata"] += ents.num_rows - ents["wikidata"].null_count
-        self.sums["event_arguments"] += len(roles)
-        self.sums["claims_by_author"] += _true(cls["by_author"])
-        self.sums["claims_checkworthy"] += _true(cls["checkworthy"])
-        for key, config, column in _DISTRIBUTIONS:
-            _add_counts(self.dists[key], _raw_counts(roles if column == "arguments.role" else t[config][column]))
+    def add_piece(self, ctables: dict) -> None:
+        for s in SPLITS:
+            if any(ctables[t].get(s) is not None for t in COUNTED):
+                self.add({t: self._table(ctables[t].get(s), t) for t in COUNTED}, s)
+            if ctables["documents"].get(s) is not None:
+                self.documents[s] = self.documents.get(s, 0) + ctables["documents"][s].num_rows
+
+    def _table(self, table, config):
+        return table if table is not None else self.schema.features(config).arrow_schema.empty_table()
 
     def result(self) -> dict:
-        """The figures (the keys of newscorpus.figures.corpus_stats, plus rows_per_split), splits in SPLITS order."""
-        rows = {c: {s: self.rows[c][s] for s in SPLITS if s in self.rows[c]} for c in CONFIGS}
-        total = {c: sum(rows[c].values()) for c in CONFIGS}
-        dist = {key: _named(self.dists[key], self.names[config].get(column)) for key, config, column in _DISTRIBUTIONS}
-        return {
-            "status": "gold",
-            "articles": total["articles"],
-            "characters": self.sums["characters"],
-            "articles_per_split": dict(rows["articles"]),
-            "articles_per_language": dist["articles_per_language"],
-            "articles_per_license": dist["articles_per_license"],
-            "entities": total["entities"],
-            "entities_per_type": dist["entities_per_type"],
-            "mentions": total["mentions"],
-            "mentions_per_kind": dist["mentions_per_kind"],
-            "mentions_per_type": dist["mentions_per_type"],
-            "entities_with_wikidata": self.sums["entities_with_wikidata"],
-            "events": total["events"],
-            "events_per_type": dist["events_per_type"],
-            "events_per_realis": dist["events_per_realis"],
-            "event_arguments": self.sums["event_arguments"],
-            "arguments_per_role": dist["arguments_per_role"],
-            "claims": total["claims"],
-            "claims_per_quote": dist["claims_per_quote"],
-            "claims_per_stance": dist["claims_per_stance"],
-            "claims_by_author": self.sums["claims_by_author"],
-            "claims_checkworthy": self.sums["claims_checkworthy"],
-            "rows_per_split": rows,
-        }
-
-
-def _concat(parts: dict) -> pa.Table | None:
-    tables = [t for t in parts.values() if t is not None]
-    return pa.concat_tables(tables) if tables else None
-
-
-def corpus_figures(rows: int, gold: int, annotators, candidates: dict) -> dict:
-    """The figures of a release that come from the corpus rather than the released rows: candidate rows,
-    annotators and agreement (from `candidates`, table -> its candidate rows)."""
-    return {"candidate_rows": rows - gold, "annotators": sorted(annotators), "agreement": compute_agreement(candidates)}
+        """The figures (the keys of newscorpus.figures.corpus_stats), with rows_per_split of every config."""
+        rows = self.rows_per_split()
+        return {**super().result(), "rows_per_split": {c: self.documents if c == "documents" else rows[c] for c in CONFIGS}}
 
 
 def release_stats(ctables: dict, schema, tables: dict | None = None) -> dict:
     """Figures of a release (the same keys as newscorpus.figures.corpus_stats, plus rows_per_split),
     counted from the built config tables, in Arrow. `tables` (the corpus) adds candidate rows and annotators."""
     figures = ReleaseFigures(schema)
-    figures.add(ctables)
+    figures.add_piece(ctables)
     out = figures.result()
     if tables is not None:
-        total = sum(tables[n].num_rows for n in ANNOTATION_TABLES)
-        gold = sum(int(pc.sum(pc.equal(tables[n]["status"], "gold")).as_py() or 0) for n in ANNOTATION_TABLES if tables[n].num_rows)
-        annotators = set().union(*(set(pc.unique(tables[n]["annotator"]).to_pylist()) for n in ANNOTATION_TABLES))
-        out.update(corpus_figures(total, gold, annotators, tables))
+        out.update(process_figures(*row_counts(tables), tables))
     return out
 
 

@@ -29,12 +29,12 @@ import pyarrow.parquet as pq
 import yaml
 
 from ..store import storage
+from ..contract import SPLITS
 from ..errors import InputError, Refused, SetupError
 
 KINDS = ("articles", "entities", "mentions", "events", "claims")
 DECLARED_FILE = "changes/declared.yaml"
 PROVENANCE = ("status", "annotator", "origin", "source_ref", "updated_at")
-SPLITS = ("train", "validation", "test")
 
 
 class UndeclaredChanges(Refused):

@@ -24,11 +24,10 @@ import pyarrow.parquet as pq
 from datasets import ClassLabel, Features, List, Value
 
 from ..store import storage
-from ..contract import ANNOTATION_TABLES, Contract
+from ..contract import ANNOTATION_TABLES, SPLITS, Contract
 from ..store.flat import flat_mentions
 from .features import CONFIGS, ReleaseSchema
 
-SPLITS = ("train", "validation", "test")
 
 
 def _chunk(arr):

@@ -18,14 +18,13 @@ from pathlib import Path
 
 from . import storage
 from .anchor import now_utc
-from ..contract import load_contract
+from ..contract import SPLITS, load_contract
 from ..errors import InputError, Refused
 from .importer import apply_changes, merge, read_jsonl, records_to_table
 from ..check.schema import record_findings
 
 GIVEN = ("id", "text", "title", "url", "published", "publisher", "author", "license", "language",
          "original_language", "translation", "split")
-SPLITS = ("train", "validation", "test")
 DEFAULT_RATIOS = {"train": 0.8, "validation": 0.1, "test": 0.1}
 
 
