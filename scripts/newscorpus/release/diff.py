@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from ..store import storage
+from ..store.versions import annotated_ids
 from ..contract import SPLITS
 from ..errors import InputError, Refused, SetupError
 
@@ -200,26 +201,23 @@ def snapshot_tables(articles, entities, events, claims, include_unlicensed: bool
         if pc.any(unknown).as_py():
             unlicensed = pc.filter(storage.plain(storage.one_array(articles["id"])), unknown).cast(pa.large_string())
             articles = articles.filter(pc.invert(unknown))
-    ann, gold_aids = {}, []
-    for kind, t in (("entities", entities), ("events", events), ("claims", claims)):
-        if t is None or t.num_rows == 0 or "status" not in t.column_names:
-            continue
-        gold = t.filter(pc.equal(t["status"], "gold"))
-        if unlicensed is not None and gold.num_rows:
-            aids = storage.plain(storage.one_array(gold["article_id"])).cast(pa.large_string())
-            gold_aids.append(aids)
-            gold = gold.filter(pc.invert(pc.is_in(aids, value_set=unlicensed)))
-        if gold.num_rows:
-            ann[kind] = _without_columns(gold, PROVENANCE)
+    present = {k: t for k, t in (("entities", entities), ("events", events), ("claims", claims))
+               if t is not None and t.num_rows and "status" in t.column_names}
+    gold = {k: t.filter(pc.equal(t["status"], "gold")) for k, t in present.items()}
+    gold_aids = annotated_ids(gold).cast(pa.large_string()) if unlicensed is not None else None
+    if unlicensed is not None:
+        gold = {k: t.filter(pc.invert(pc.is_in(storage.plain(storage.one_array(t["article_id"])).cast(pa.large_string()),
+                                                value_set=unlicensed))) for k, t in gold.items()}
+    ann = {k: _without_columns(t, PROVENANCE) for k, t in gold.items() if t.num_rows}
     if articles is not None and articles.num_rows and ann:
-        annotated = pa.concat_arrays([storage.one_array(t["article_id"]).cast(pa.large_string()) for t in ann.values()])
-        articles = articles.filter(pc.is_in(articles["id"].cast(pa.large_string()), value_set=pc.unique(annotated)))
+        annotated = annotated_ids(gold).cast(pa.large_string())
+        articles = articles.filter(pc.is_in(articles["id"].cast(pa.large_string()), value_set=annotated))
         articles = _without_columns(articles, ("source_ref", "updated_at")) if articles.num_rows else None
     else:
         articles = None
     snap = _snapshot(articles, ann)
-    if unlicensed is not None and gold_aids:
-        snap.left_out = _sorted_ids(pc.filter(unlicensed, pc.is_in(unlicensed, value_set=pa.concat_arrays(gold_aids))))
+    if unlicensed is not None and len(gold_aids):
+        snap.left_out = _sorted_ids(pc.filter(unlicensed, pc.is_in(unlicensed, value_set=gold_aids)))
     return snap
 
 

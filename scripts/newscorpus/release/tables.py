@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from datasets import ClassLabel, Features, List, Value
 
 from ..store import storage
+from ..store.versions import annotated_ids, gold_of_annotated, where
 from ..contract import ANNOTATION_TABLES, SPLITS, Contract
 from ..store.flat import flat_mentions
 from .features import CONFIGS, ReleaseSchema
@@ -64,24 +65,6 @@ def to_features(table: pa.Table, features: Features) -> pa.Table:
     return pa.Table.from_arrays(cols, schema=features.arrow_schema)
 
 
-def gold(tables: dict) -> dict:
-    """Gold annotation rows, and the articles that have at least one."""
-    out = {}
-    for name in ANNOTATION_TABLES:
-        t = tables[name]
-        out[name] = _where(t, pc.equal(t["status"], "gold")) if t.num_rows else t
-    ids = [out[n]["article_id"].combine_chunks() for n in ANNOTATION_TABLES if out[n].num_rows]
-    annotated = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
-    arts = tables["articles"]
-    out["articles"] = _where(arts, pc.is_in(arts["id"], value_set=annotated)) if arts.num_rows else arts
-    return out
-
-
-def _where(t: pa.Table, mask) -> pa.Table:
-    """t filtered by mask (null: left out), without a copy when every row is kept."""
-    return t if pc.all(pc.fill_null(mask, False)).as_py() else t.filter(mask)
-
-
 def _sort(t: pa.Table, *keys) -> pa.Table:
     """t sorted by keys (a stable sort), without a copy when it is sorted already (tables are stored sorted by id)."""
     return t.sort_by([(k, "ascending") for k in keys]) if t.num_rows and not _is_sorted(t, keys) else t
@@ -117,7 +100,7 @@ def _nest(articles: pa.Table, rows: pa.Table, item_feature) -> pa.Array:
 def config_tables(tables: dict, contract: Contract, schema: ReleaseSchema) -> dict:
     """config -> split -> Arrow table of the config's Features, rows sorted by id. Splits without an
     article are left out."""
-    g = gold(tables)
+    g = gold_of_annotated(tables)
     arts = _sort(g["articles"], "id")
     mentions = flat_mentions(g["entities"]).rename_columns(
         ["id" if n == "mention_id" else n for n in flat_mentions(g["entities"]).column_names])
@@ -184,7 +167,7 @@ def read_piece(root: Path, contract: Contract, lo: str | None = None, hi: str | 
         parts = [t for t in (_read_range(p, schema, key, lo, hi) for p in storage.table_files(root, name)) if t is not None]
         t = pa.concat_tables(parts) if len(parts) > 1 else parts[0] if parts else storage.relaxed(schema).empty_table()
         if left_out is not None and t.num_rows:
-            t = _where(t, pc.invert(pc.is_in(t[key], value_set=left_out)))
+            t = where(t, pc.invert(pc.is_in(t[key], value_set=left_out)))
         out[name] = t
     return out
 
@@ -226,7 +209,7 @@ def scan_annotations(root: Path, contract: Contract) -> AnnotationScan:
                 rows += t.num_rows
                 gold_rows += int(pc.sum(is_gold).as_py() or 0)
                 annotators |= set(pc.unique(t["annotator"]).to_pylist())
-                ids.append(pc.unique(pc.filter(t["article_id"], is_gold)))
+                ids.append(annotated_ids({name: t}))
     annotated = pc.unique(pa.chunked_array(ids, pa.string())) if ids else pa.array([], pa.string())
     annotated = pc.drop_null(annotated)
     return AnnotationScan(pc.take(annotated, pc.sort_indices(annotated)).to_pylist(), rows, gold_rows, annotators)

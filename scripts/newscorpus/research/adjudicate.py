@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..store import storage
-from .agreement import Version, candidate_versions
+from ..store.versions import Version, annotation_rows, versions as versions_of
 from ..contract import ANNOTATION_TABLES, Contract, load_contract
 from ..errors import InputError, Refused
 from ..findings import Finding
@@ -142,7 +142,7 @@ def _load(root: Path, article_id: str, contract: Contract):
     arts = tables["articles"].filter(pc.equal(tables["articles"]["id"], article_id))
     if arts.num_rows == 0:
         raise InputError(f"article {article_id!r} is not in the corpus")
-    versions = candidate_versions(tables).get(article_id, {})
+    versions = versions_of(tables, "candidate", [article_id]).get(article_id, {})
     return tables, arts.to_pylist()[0], versions
 
 
@@ -329,12 +329,10 @@ def adjudicate(root: Path | str, article_id: str, adjudicator: str, prefer: str 
         if not versions:
             raise InputError(f"article {article_id!r} has no candidate rows to adjudicate")
         is_old = {}
-        current_gold = {}
         for t in ANNOTATION_TABLES:
             data = tables[t]
-            mask = pc.and_(pc.equal(data["article_id"], article_id), pc.equal(data["status"], "gold")) if data.num_rows else None
-            is_old[t] = mask
-            current_gold[t] = data.filter(mask).to_pylist() if mask is not None else []
+            is_old[t] = pc.and_(pc.equal(data["article_id"], article_id), pc.equal(data["status"], "gold")) if data.num_rows else None
+        current_gold = {t: rows.to_pylist() for t, rows in annotation_rows(tables, "gold", [article_id]).items()}
         gold = build_gold(article_id, versions, decisions, current_gold, adjudicator, now or _now())
         changes = {}
         for t in ANNOTATION_TABLES:
@@ -342,5 +340,5 @@ def adjudicate(root: Path | str, article_id: str, adjudicator: str, prefer: str 
             keep = data.filter(pc.invert(is_old[t])) if is_old[t] is not None else data
             new = records_to_table(gold[t], t, contract) if gold[t] else contract.arrow_schema(t).empty_table()
             changes[t] = pa.concat_tables([keep, new.cast(keep.schema)]) if keep.num_rows else new
-        findings = apply_changes(root, changes, contract, dry_run=dry_run)
+        findings = apply_changes(root, changes, contract, dry_run=dry_run, current=tables)
     return Adjudication(article_id, gold, {t: len(current_gold[t]) for t in ANNOTATION_TABLES}, findings, not dry_run)

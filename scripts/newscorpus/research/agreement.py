@@ -37,10 +37,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow.compute as pc
-
 from ..store import storage
-from ..contract import ANNOTATION_TABLES, Contract, load_contract
+from ..store.versions import Version, versions as versions_of
+from ..contract import Contract, load_contract
 
 # ---------------------------------------------------------------------------------------------------
 # generic measures (pure functions over plain Python values; unit-tested on hand-worked cases)
@@ -273,34 +272,6 @@ def krippendorff_alpha(units: list[list]) -> float | None:
 # annotators' versions of an article
 
 
-@dataclass
-class Version:
-    """One annotator's candidate rows of one article."""
-
-    article_id: str
-    annotator: str
-    entities: list = field(default_factory=list)
-    events: list = field(default_factory=list)
-    claims: list = field(default_factory=list)
-
-    def mention_index(self) -> dict:
-        """mention id -> (mention, its entity)"""
-        return {m["id"]: (m, e) for e in self.entities for m in e["mentions"]}
-
-
-def candidate_versions(tables: dict) -> dict[str, dict[str, Version]]:
-    """article id -> annotator -> Version, from the candidate rows of the annotation tables."""
-    out: dict[str, dict[str, Version]] = defaultdict(dict)
-    for name in ANNOTATION_TABLES:
-        data = tables[name]
-        if data.num_rows == 0:
-            continue
-        for row in data.filter(pc.equal(data["status"], "candidate")).to_pylist():
-            v = out[row["article_id"]].setdefault(row["annotator"], Version(row["article_id"], row["annotator"]))
-            getattr(v, name).append(row)
-    return dict(out)
-
-
 # ---------------------------------------------------------------------------------------------------
 # comparing two versions
 
@@ -502,7 +473,7 @@ def _alpha_units(versions: dict[str, Version], name: str) -> list[list]:
 
 def compute_agreement(tables: dict) -> dict:
     """Agreement figures from in-memory tables (see the module docstring for what each figure means)."""
-    by_article = {a: v for a, v in candidate_versions(tables).items() if len(v) >= 2}
+    by_article = {a: v for a, v in versions_of(tables, "candidate").items() if len(v) >= 2}
     pooled: dict[tuple[str, str], PairCounts] = {}
     units = {"stance": [], "quote": []}
     for aid in sorted(by_article):

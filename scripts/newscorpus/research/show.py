@@ -13,7 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..store import storage
-from ..contract import ANNOTATION_TABLES, load_contract
+from ..store.versions import annotation_rows, natural_key
+from ..contract import load_contract
 from ..errors import InputError
 
 TYPE_STYLES = ["bold cyan", "bold magenta", "bold green", "bold yellow", "bold blue", "bold red",
@@ -27,18 +28,9 @@ def load_article(root: Path, article_id: str, status: str | None = "gold") -> di
     if arts.num_rows == 0:
         raise InputError(f"article {article_id!r} is not in the corpus")
     out = {"article": arts.to_pylist()[0], "contract": contract}
-    for name in ANNOTATION_TABLES:
-        rows = t[name].filter(pc.equal(t[name]["article_id"], article_id))
-        if status:
-            rows = rows.filter(pc.equal(rows["status"], status))
-        out[name] = sorted(rows.to_pylist(), key=lambda r: _natural(r["id"]))
+    for name, rows in annotation_rows(t, status or None, [article_id]).items():
+        out[name] = sorted(rows.to_pylist(), key=lambda r: natural_key(r["id"]))
     return out
-
-
-def _natural(rid: str):
-    local = rid.rsplit("/", 1)[-1]
-    digits = "".join(ch for ch in local if ch.isdigit())
-    return (rid.rsplit("/", 1)[0], local.rstrip("0123456789"), int(digits) if digits else 0, rid)
 
 
 def render(doc: dict) -> Group:

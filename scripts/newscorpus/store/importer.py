@@ -7,7 +7,7 @@ that the stored corpus does not have, nothing is written and the findings say wh
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -78,22 +78,53 @@ def check_records(records: list[tuple[int, object]], table: str, contract: Contr
     return findings
 
 
-def merge(current: pa.Table, incoming: pa.Table) -> tuple[pa.Table, list, list, int]:
-    """Rows of `incoming` replace rows of `current` with the same id; the others are added."""
-    inc_ids = incoming["id"]
-    keep = current.filter(pc.invert(pc.is_in(current["id"], value_set=inc_ids.combine_chunks())))
-    replaced = current.filter(pc.is_in(current["id"], value_set=inc_ids.combine_chunks()))
-    old = {r["id"]: r for r in replaced.to_pylist()}
-    added, updated, same = [], [], 0
-    for r in incoming.to_pylist():
-        if r["id"] not in old:
-            added.append(r["id"])
-        elif old[r["id"]] != r:
-            updated.append(r["id"])
+@dataclass
+class TableChange:
+    """The ids of the rows added, updated and removed between two versions of a table, and how many rows
+    stayed as they were."""
+
+    added: list = field(default_factory=list)
+    updated: list = field(default_factory=list)
+    removed: list = field(default_factory=list)
+    unchanged: int = 0
+
+
+def table_change(old: pa.Table, new: pa.Table) -> TableChange:
+    """What changed from `old` to `new`, row by row, matched by id (ids sorted)."""
+    a = {r["id"]: r for r in old.to_pylist()}
+    b = {r["id"]: r for r in new.to_pylist()}
+    change = TableChange(added=sorted(b.keys() - a.keys()), removed=sorted(a.keys() - b.keys()))
+    for rid in a.keys() & b.keys():
+        if a[rid] != b[rid]:
+            change.updated.append(rid)
         else:
-            same += 1
+            change.unchanged += 1
+    change.updated.sort()
+    return change
+
+
+def merge(current: pa.Table, incoming: pa.Table) -> tuple[pa.Table, list, list, int]:
+    """Rows of `incoming` replace rows of `current` with the same id; the others are added. Returns the
+    merged table and the ids added, the ids updated (sorted) and how many incoming rows equal the stored ones."""
+    inc_ids = incoming["id"].combine_chunks()
+    keep = current.filter(pc.invert(pc.is_in(current["id"], value_set=inc_ids)))
+    change = table_change(current.filter(pc.is_in(current["id"], value_set=inc_ids)), incoming)
     merged = pa.concat_tables([keep, incoming.cast(current.schema)]) if keep.num_rows else incoming.cast(current.schema)
-    return merged, added, updated, same
+    return merged, change.added, change.updated, change.unchanged
+
+
+class ErrorGate:
+    """The gate every write passes: a change may not add an error that the stored corpus (`current`, table
+    -> its rows) does not already have. The stored corpus is checked once, however many changes are tried."""
+
+    def __init__(self, contract: Contract, current: dict):
+        self.contract, self.current = contract, current
+        self.before = {f.key() for f in check_tables(contract, current).errors}
+
+    def new_errors(self, changes: dict) -> tuple[list[Finding], object]:
+        """(the errors `changes`, table -> full new table, would add; the report of the changed corpus)."""
+        after = check_tables(self.contract, {**self.current, **changes})
+        return [f for f in after.errors if f.key() not in self.before], after
 
 
 def apply_changes(root: Path, changes: dict, contract: Contract, dry_run: bool = False, current: dict | None = None) -> list[Finding]:
@@ -101,9 +132,7 @@ def apply_changes(root: Path, changes: dict, contract: Contract, dry_run: bool =
     error the stored corpus does not already have. Returns the new corpus' findings. Raises Refused.
     `current`: the stored tables, if the caller has read them already under the same lock."""
     current = current if current is not None else storage.all_tables(root, contract)
-    before = {f.key() for f in check_tables(contract, current).errors}
-    after = check_tables(contract, {**current, **changes})
-    new_errors = [f for f in after.errors if f.key() not in before]
+    new_errors, after = ErrorGate(contract, current).new_errors(changes)
     if new_errors:
         raise Refused(f"refused: the change would add {len(new_errors)} error(s); nothing was written", new_errors)
     if not dry_run:

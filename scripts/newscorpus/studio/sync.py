@@ -33,8 +33,7 @@ from ..store import storage
 from ..contract import ANNOTATION_TABLES, load_contract
 from ..errors import InputError, Refused, RemoteError, SetupError
 from ..findings import ERROR, Finding, sort_findings
-from ..store.importer import records_to_table
-from ..check.validate import check_tables
+from ..store.importer import ErrorGate, TableChange, records_to_table, table_change
 from . import config as cfg
 from . import preannotate as pre
 from .convert import TABLE, Origin, gold_fingerprint, records_to_result, result_to_records
@@ -366,14 +365,6 @@ def push(root: Path, title: str = DEFAULT_TITLE, client: Client | None = None, d
 # --- pull ------------------------------------------------------------------------------------------------
 
 @dataclass
-class TableChange:
-    added: list = field(default_factory=list)
-    updated: list = field(default_factory=list)
-    removed: list = field(default_factory=list)
-    unchanged: int = 0
-
-
-@dataclass
 class PullResult:
     project_id: int
     tasks: int = 0
@@ -547,7 +538,7 @@ def pull(root: Path, title: str = DEFAULT_TITLE, client: Client | None = None, g
         result.refused = len(error_keys - accepted)
         result.accepted = len(accepted)
         result.gold_articles = sorted(a for a, k in gold_articles.items() if k not in refused_keys)
-        result.changes = {t: _diff(tables[t], changes[t]) for t in ANNOTATION_TABLES} if changes else \
+        result.changes = {t: table_change(tables[t], changes[t]) for t in ANNOTATION_TABLES} if changes else \
             {t: TableChange(unchanged=tables[t].num_rows) for t in ANNOTATION_TABLES}
         result.findings = sort_findings(findings)
         if result.changed and not dry_run:
@@ -662,7 +653,7 @@ def _merge_validated(contract, tables: dict, converted: list) -> tuple[dict | No
     Returns (new tables or None if nothing converted, refused annotation keys, findings)."""
     if not converted:
         return None, set(), []
-    before = {f.key() for f in check_tables(contract, tables).errors}
+    gate = ErrorGate(contract, tables)
     owner = {}
     for c in converted:
         for t in ANNOTATION_TABLES:
@@ -673,7 +664,7 @@ def _merge_validated(contract, tables: dict, converted: list) -> tuple[dict | No
     while True:
         keep = [c for c in converted if c.key not in refused]
         merged = _assemble(tables, keep, contract)
-        new_errors = [f for f in check_tables(contract, {**tables, **merged}).errors if f.key() not in before]
+        new_errors, _ = gate.new_errors(merged)
         if not new_errors:
             return merged, refused, findings
         blame = defaultdict(list)
@@ -688,17 +679,3 @@ def _merge_validated(contract, tables: dict, converted: list) -> tuple[dict | No
             findings += fs
             findings.append(Finding("studio-annotation-refused", TABLE, f"task {key[0]} annotation {key[1]}", None,
                                     f"its records would add {len(fs)} error(s) ({', '.join(sorted({f.check for f in fs}))}); nothing of it is stored"))
-
-
-def _diff(old: pa.Table, new: pa.Table) -> TableChange:
-    """Rows added, updated, removed between two versions of a table (by id)."""
-    a = {r["id"]: r for r in old.to_pylist()}
-    b = {r["id"]: r for r in new.to_pylist()}
-    ch = TableChange(added=sorted(b.keys() - a.keys()), removed=sorted(a.keys() - b.keys()))
-    for rid in a.keys() & b.keys():
-        if a[rid] != b[rid]:
-            ch.updated.append(rid)
-        else:
-            ch.unchanged += 1
-    ch.updated.sort()
-    return ch
