@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,7 +26,6 @@ from newscorpus.studio.convert import records_to_result
 
 from reliability_support import A, B, TEXT, cli, figure, records, small_corpus
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 
 LS_KEY = "0f1e2d3c4b5a69788796a5b4c3d2e1f0deadbeef"  # a legacy Label Studio token
 HF_TOKEN = "hf_PLANTEDsecretTOKEN0123456789abcdefXYZ"
@@ -197,33 +195,20 @@ def test_no_secret_and_no_email_leaves_the_tool(tmp_path, fake_ls, monkeypatch):
 
 
 def test_hub_push_never_shows_the_token(tmp_path, monkeypatch):
-    import httpx2
-    import huggingface_hub
-
+    from fake_hub import EchoingHub, FakeHub, point_hub_client_at_nowhere, served_by
     from newscorpus.cli import main
     from newscorpus.release.build import build_release
-    from test_release_push import FakeHub, point_hub_client_at_nowhere
 
     root = small_corpus(tmp_path)
     rel = build_release(root, "0.1.0").out
     point_hub_client_at_nowhere(monkeypatch, tmp_path, HF_TOKEN)
-
-    class EchoingHub(FakeHub):
-        def __call__(self, req):
-            if req.url.path.endswith("/refs"):
-                return httpx2.Response(401, json={"error": f"Invalid credentials in Authorization header: {req.headers.get('authorization')}"})
-            return super().__call__(req)
-
     outputs = []
-    try:
-        for hub, code in ((FakeHub(), 0), (EchoingHub(), 2)):
-            huggingface_hub.set_client_factory(lambda hub=hub: httpx2.Client(transport=httpx2.MockTransport(hub)))
+    for hub, code in ((FakeHub(), 0), (EchoingHub(), 2)):
+        with served_by(hub):
             result = CliRunner().invoke(main, ["release", "push", "--repo", "org/newscorpus", "--version", "0.1.0", "--dir", str(rel), "--yes"])
-            assert result.exit_code == code, result.output
-            outputs.append(result.output + repr(result.exception if code == 0 else ""))
-            assert any(r.headers.get("authorization") == f"Bearer {HF_TOKEN}" for r in hub.requests)
-    finally:
-        huggingface_hub.set_client_factory(huggingface_hub.utils._http.default_client_factory)
+        assert result.exit_code == code, result.output
+        outputs.append(result.output + repr(result.exception if code == 0 else ""))
+        assert any(r.headers.get("authorization") == f"Bearer {HF_TOKEN}" for r in hub.requests)
     assert "the Hub refused the push" in outputs[1]
     for needle in needles():
         assert not any(needle in o for o in outputs), needle
