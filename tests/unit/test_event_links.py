@@ -67,7 +67,7 @@ def test_bad_links_are_refused_naming_the_line(fixture_root, tmp_path, links, et
 
 
 def test_links_survive_label_studio_and_brat(fixture_root):
-    from newscorpus.research.convert import from_brat, to_brat
+    from newscorpus.research.brat import from_brat, to_brat
     from newscorpus.studio.convert import Origin, records_to_result, result_to_records
 
     contract = load_contract(fixture_root)

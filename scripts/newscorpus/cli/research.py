@@ -102,24 +102,61 @@ def adjudicate(article_id, prefer, from_file, adjudicator, dry_run, fmt, path):
 
 
 @click.command()
-@click.option("--to", "to", type=click.Choice(["conll", "brat", "jsonl", "spacy"]), required=True)
-@click.option("--out", "out", type=click.Path(file_okay=False), required=True, help="Folder to write to (created if missing).")
-@click.option("--status", type=click.Choice(["gold", "candidate"]), default="gold", show_default=True)
+@click.argument("files", nargs=-1, type=click.Path())
+@click.option("--to", "to", type=click.Choice(["conll", "brat", "jsonl", "spacy"]), help="Write the annotations in this format.")
+@click.option("--from", "from_", type=click.Choice(["brat"]), help="Read FILES (.txt/.ann pairs, or folders of them) into the corpus.")
+@click.option("--out", "out", type=click.Path(file_okay=False), help="--to: folder to write to (created if missing).")
+@click.option("--status", type=click.Choice(["gold", "candidate"]),
+              help="--to: the rows to write [default: gold]; --from: the status of the rows read [default: candidate].")
+@click.option("--article", "article_ids", multiple=True, metavar="ARTICLE_ID", help="Only this article (repeat for more).")
+@click.option("--annotator", metavar="PSEUDONYM", help="--from: the annotator of the rows read (required).")
+@click.option("--origin", help="--from: the origin of the rows read [default: import].")
+@click.option("--dry-run", is_flag=True, help="--from: check and report, write nothing.")
 @_PATH
-def convert(to, out, status, path):
-    """Write the annotations as CoNLL BIO, brat standoff, JSONL or a spaCy DocBin.
+def convert(files, to, from_, out, status, article_ids, annotator, origin, dry_run, path):
+    """Write the annotations as CoNLL BIO, brat standoff, JSONL or a spaCy DocBin (--to); or read brat
+    files back into the corpus (--from brat).
 
-    Mentions that BIO tags cannot hold (nested, crossing, not on token boundaries) are reported in
-    OUT/dropped.jsonl, never shifted. docs/research.md describes each format and the tokenizer.
+    --to: mentions that BIO tags cannot hold (nested, crossing, not on token boundaries) are reported in
+    OUT/dropped.jsonl, never shifted.
+
+    --from brat: each X.ann needs its X.txt, equal to the stored text of the article named by the file
+    name up to its first dot (as --to brat names them: ARTICLE.txt, ARTICLE.ANNOTATOR.txt). The rows get
+    --annotator, --status, --origin; candidate ids go in ARTICLE/ANNOTATOR/, and no new id is one the
+    corpus has. Validated and merged by id as `newscorpus import` does: all or nothing.
+
+    docs/research.md describes each format and the tokenizer.
 
     \b
     Example:
       newscorpus convert --to conll --out /tmp/conll
-      newscorpus convert --to brat --out /tmp/brat --status candidate
+      newscorpus convert --to brat --out /tmp/brat --status candidate --article kz-csto-putin-2022-01-10
+      newscorpus convert --from brat /tmp/brat --annotator anna --dry-run
+      newscorpus convert --from brat /tmp/brat/kz-csto-putin-2022-01-10.ann --annotator anna
     """
-    from ..research.convert import convert as run
+    if bool(to) == bool(from_):
+        raise click.UsageError("give --to FORMAT (export) or --from brat (import)")
+    if to:
+        given = [name for name, value in (("FILES", files), ("--annotator", annotator), ("--origin", origin), ("--dry-run", dry_run)) if value]
+        if given:
+            raise click.UsageError(f"{', '.join(given)}: only with --from brat")
+        if not out:
+            raise click.UsageError("--to needs --out FOLDER")
+        from ..research.convert import convert as run
 
-    result = run(_root(path), to, Path(out), status=status)
+        result = run(_root(path), to, Path(out), status=status or "gold", article_ids=article_ids or None)
+        click.echo(result.summary())
+        return
+    if out:
+        raise click.UsageError("--out: only with --to (--from brat writes into the corpus)")
+    if not files:
+        raise click.UsageError("--from brat needs FILES: .ann/.txt files or folders of them")
+    if not annotator:
+        raise click.UsageError("--from brat needs --annotator PSEUDONYM: whose rows these are")
+    from ..research.brat import import_brat
+
+    result = import_brat(_root(path), [Path(f) for f in files], annotator, status=status or "candidate", origin=origin or "import",
+                         article_ids=article_ids or None, dry_run=dry_run)
     click.echo(result.summary())
 
 

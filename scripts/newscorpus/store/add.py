@@ -20,7 +20,7 @@ from . import storage
 from .anchor import now_utc
 from ..contract import SPLITS, load_contract
 from ..errors import InputError, Refused
-from .importer import apply_changes, merge, read_jsonl, records_to_table
+from .importer import apply_changes, merge, read_jsonl, read_utf8, records_to_table
 from ..check.schema import record_findings
 
 GIVEN = ("id", "text", "title", "url", "published", "publisher", "author", "license", "language",
@@ -118,15 +118,7 @@ def normalise(text: str) -> tuple[str, list[str]]:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(f"{path}:{line}: not UTF-8 ({exc.reason}); convert it first (iconv -f ... -t utf-8)") from None
+    return read_utf8(path, "; convert it first (iconv -f ... -t utf-8)")
 
 
 def collect(paths: list[Path]) -> list[tuple[str, dict]]:

@@ -33,17 +33,23 @@ class MergeResult:
         return f"{self.table}: {len(self.added)} added, {len(self.updated)} updated, {self.unchanged} unchanged"
 
 
-def read_jsonl(path: Path) -> list[tuple[int, object]]:
-    """(line number, parsed value) for each non-blank line; InputError naming file and line otherwise."""
+def read_utf8(path: Path, hint: str = "") -> str:
+    """The text of a file of the user's, or an InputError naming the file (and the line of a byte that is
+    not UTF-8, with `hint` after the reason)."""
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(f"{path}:{line}: not UTF-8 ({exc.reason})") from None
+        raise InputError(f"{path}:{line}: not UTF-8 ({exc.reason}){hint}") from None
+
+
+def read_jsonl(path: Path) -> list[tuple[int, object]]:
+    """(line number, parsed value) for each non-blank line; InputError naming file and line otherwise."""
+    text = read_utf8(path)
     if text.startswith("\ufeff"):
         raise InputError(f"{path}:1: starts with a byte order mark; save it as UTF-8 without BOM")
     out = []
