@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import storage
+from .versions import annotation_rows
 from .add import _read_text, normalise
 from .anchor import now_utc, occurrences
 from ..contract import load_contract
@@ -96,6 +97,93 @@ def _nearest(new: str, text: str, around: int) -> tuple[int, int] | None:
     return best, best + len(text)
 
 
+class _Reanchor:
+    """Moves the spans of one article's records from its old text to the new one, as `resolve` says; records
+    what it did in `result`, the spans it could not move in `unresolved`, the records it dropped in `removed`."""
+
+    def __init__(self, mapper: "_Mapper", new: str, resolve: tuple, file: Path, result: RetextResult):
+        self.mapper, self.new, self.resolve, self.file, self.result = mapper, new, resolve, file, result
+        self.unresolved: list[Finding] = []
+        self.dropped_mentions: set = set()
+        self.removed = {t: set() for t in ("entities", "events", "claims")}
+
+    def span(self, span: dict, table: str, rid: str, fld: str) -> dict | None:
+        """The span in the new text; None when it is to be dropped; the old span (and a finding) when unresolved."""
+        result = self.result
+        moved = self.mapper.move(span["start"], span["end"])
+        if moved:
+            if moved != (span["start"], span["end"]):
+                result.moved += 1
+            else:
+                result.kept += 1
+            return {**span, "start": moved[0], "end": moved[1]}
+        if "nearest" in self.resolve:
+            hit = _nearest(self.new, span["text"], self.mapper.where(span["start"]))
+            if hit:
+                result.nearest.append(f"{rid} {fld} {span['text']!r}: {span['start']}-{span['end']} -> {hit[0]}-{hit[1]}")
+                return {**span, "start": hit[0], "end": hit[1]}
+        if "drop" in self.resolve:
+            result.dropped.append(f"{rid} {fld} {span['text']!r} ({span['start']}-{span['end']})")
+            return None
+        at = self.mapper.where(span["start"])
+        self.unresolved.append(Finding("span-edit-unresolved", table, rid, fld,
+                                       f"{span['text']!r} at {span['start']}-{span['end']} is changed by the edit "
+                                       f"(the new text has {self.new[at:at + len(span['text'])]!r} about there)", str(self.file)))
+        return span
+
+    def entities(self, rows: list) -> None:
+        for e in rows:
+            kept = []
+            for i, m in enumerate(e["mentions"]):
+                sp = self.span(m, "entities", e["id"], f"mentions[{i}]")
+                if sp is None:
+                    self.dropped_mentions.add(m["id"])
+                else:
+                    kept.append(sp)
+            e["mentions"] = kept
+            if not kept:
+                self.removed["entities"].add(e["id"])
+                self.result.dropped.append(f"{e['id']} (no mention left)")
+
+    def events(self, rows: list) -> None:
+        for v in rows:
+            sp = self.span(v["trigger"], "events", v["id"], "trigger")
+            if sp is None:
+                self.removed["events"].add(v["id"])
+                continue
+            v["trigger"] = sp
+            args = [a for a in v["arguments"] if a["mention_id"] not in self.dropped_mentions]
+            if len(args) != len(v["arguments"]):
+                self.result.dropped.append(f"{v['id']} {len(v['arguments']) - len(args)} argument(s) (their mention was dropped)")
+            v["arguments"] = args
+
+    def claims(self, rows: list) -> None:
+        for c in rows:
+            sp = self.span(c["span"], "claims", c["id"], "span")
+            if sp is None:
+                self.removed["claims"].add(c["id"])
+                continue
+            c["span"] = sp
+            if c["cue"] is not None:
+                c["cue"] = self.span(c["cue"], "claims", c["id"], "cue")
+            if c["claimer"] is not None and c["claimer"]["mention_id"] in self.dropped_mentions:
+                self.result.dropped.append(f"{c['id']} claimer (its mention was dropped)")
+                c["claimer"] = None
+            self._event_links(c)
+
+    def entity_event_links(self, rows: list) -> None:
+        """An EVENT entity's links to events that were dropped go too (after events() has run)."""
+        for e in rows:
+            if e["id"] not in self.removed["entities"] and e.get("event_ids"):
+                self._event_links(e)
+
+    def _event_links(self, rec: dict) -> None:
+        links = [x for x in rec["event_ids"] if x not in self.removed["events"]]
+        if len(links) != len(rec["event_ids"]):
+            self.result.dropped.append(f"{rec['id']} {len(rec['event_ids']) - len(links)} event link(s) (the event was dropped)")
+        rec["event_ids"] = links
+
+
 def retext(root: Path, article_id: str, file: Path, resolve: tuple = (), dry_run: bool = False, now: str | None = None) -> RetextResult:
     """Replace the text of `article_id` by the text of `file` and re-anchor every span of its records (gold and
     candidate). Raises InputError for a bad option, file or article, Refused when spans stay unresolved or the
@@ -123,95 +211,36 @@ def retext(root: Path, article_id: str, file: Path, resolve: tuple = (), dry_run
         changed_ops = [op for op in mapper.ops if op[0] != "equal"]
         result = RetextResult(article_id, True, notes=notes, inserted=sum(j2 - j1 for _t, _i1, _i2, j1, j2 in changed_ops),
                               removed=sum(i2 - i1 for _t, i1, i2, _j1, _j2 in changed_ops))
-        unresolved: list[Finding] = []
-
-        def anchor(span: dict, table: str, rid: str, fld: str) -> dict | None:
-            """The span in the new text; None when it is to be dropped; the old span (and a finding) when unresolved."""
-            moved = mapper.move(span["start"], span["end"])
-            if moved:
-                if moved != (span["start"], span["end"]):
-                    result.moved += 1
-                else:
-                    result.kept += 1
-                return {**span, "start": moved[0], "end": moved[1]}
-            if "nearest" in resolve:
-                hit = _nearest(new, span["text"], mapper.where(span["start"]))
-                if hit:
-                    result.nearest.append(f"{rid} {fld} {span['text']!r}: {span['start']}-{span['end']} -> {hit[0]}-{hit[1]}")
-                    return {**span, "start": hit[0], "end": hit[1]}
-            if "drop" in resolve:
-                result.dropped.append(f"{rid} {fld} {span['text']!r} ({span['start']}-{span['end']})")
-                return None
-            at = mapper.where(span["start"])
-            unresolved.append(Finding("span-edit-unresolved", table, rid, fld,
-                                      f"{span['text']!r} at {span['start']}-{span['end']} is changed by the edit "
-                                      f"(the new text has {new[at:at + len(span['text'])]!r} about there)", str(file)))
-            return span
-
-        of = {t: tables[t].filter(pc.equal(tables[t]["article_id"], article_id)).to_pylist() for t in ("entities", "events", "claims")}
+        of = {t: rows.to_pylist() for t, rows in annotation_rows(tables, None, [article_id]).items()}
         before = copy.deepcopy(of)
-        dropped_mentions: set = set()
-        removed = {t: set() for t in of}
-        for e in of["entities"]:
-            kept = []
-            for i, m in enumerate(e["mentions"]):
-                sp = anchor(m, "entities", e["id"], f"mentions[{i}]")
-                if sp is None:
-                    dropped_mentions.add(m["id"])
-                else:
-                    kept.append(sp)
-            e["mentions"] = kept
-            if not kept:
-                removed["entities"].add(e["id"])
-                result.dropped.append(f"{e['id']} (no mention left)")
-        for v in of["events"]:
-            sp = anchor(v["trigger"], "events", v["id"], "trigger")
-            if sp is None:
-                removed["events"].add(v["id"])
-                continue
-            v["trigger"] = sp
-            args = [a for a in v["arguments"] if a["mention_id"] not in dropped_mentions]
-            if len(args) != len(v["arguments"]):
-                result.dropped.append(f"{v['id']} {len(v['arguments']) - len(args)} argument(s) (their mention was dropped)")
-            v["arguments"] = args
-        for c in of["claims"]:
-            sp = anchor(c["span"], "claims", c["id"], "span")
-            if sp is None:
-                removed["claims"].add(c["id"])
-                continue
-            c["span"] = sp
-            if c["cue"] is not None:
-                c["cue"] = anchor(c["cue"], "claims", c["id"], "cue")
-            if c["claimer"] is not None and c["claimer"]["mention_id"] in dropped_mentions:
-                result.dropped.append(f"{c['id']} claimer (its mention was dropped)")
-                c["claimer"] = None
-            links = [x for x in c["event_ids"] if x not in removed["events"]]
-            if len(links) != len(c["event_ids"]):
-                result.dropped.append(f"{c['id']} {len(c['event_ids']) - len(links)} event link(s) (the event was dropped)")
-            c["event_ids"] = links
-        for e in of["entities"]:  # an EVENT entity's links to events that were dropped
-            if e["id"] in removed["entities"] or not e.get("event_ids"):
-                continue
-            links = [x for x in e["event_ids"] if x not in removed["events"]]
-            if len(links) != len(e["event_ids"]):
-                result.dropped.append(f"{e['id']} {len(e['event_ids']) - len(links)} event link(s) (the event was dropped)")
-            e["event_ids"] = links
-        if unresolved:
-            raise Refused(f"{file}: {len(unresolved)} span(s) of {article_id} cannot be moved by the diff; nothing was written "
-                          "(--resolve nearest, drop or nearest,drop says how to resolve them)", unresolved)
-
+        move = _Reanchor(mapper, new, resolve, file, result)
+        move.entities(of["entities"])
+        move.events(of["events"])
+        move.claims(of["claims"])
+        move.entity_event_links(of["entities"])
+        if move.unresolved:
+            raise Refused(f"{file}: {len(move.unresolved)} span(s) of {article_id} cannot be moved by the diff; nothing was written "
+                          "(--resolve nearest, drop or nearest,drop says how to resolve them)", move.unresolved)
         art.update(text=new, text_sha256=hashlib.sha256(new.encode("utf-8")).hexdigest(), updated_at=now, source_ref=str(file)[:500])
         changes = {"articles": merge(arts, records_to_table([art], "articles", contract))[0]}
-        for t, recs in of.items():
-            was = {r["id"]: r for r in before[t]}
-            changed = [r for r in recs if r["id"] not in removed[t] and r != was[r["id"]]]
-            for r in changed:
-                r["updated_at"] = now
-            if not changed and not removed[t]:
-                continue
-            current = tables[t]
-            if removed[t]:
-                current = current.filter(pc.invert(pc.is_in(current["id"], value_set=pa.array(sorted(removed[t]), pa.string()))))
-            changes[t] = merge(current, records_to_table(changed, t, contract))[0] if changed else current
+        changes.update(_changed_tables(tables, of, before, move.removed, now, contract))
         apply_changes(root, changes, contract, dry_run=dry_run, current=tables)
     return result
+
+
+def _changed_tables(tables: dict, of: dict, before: dict, removed: dict, now: str, contract) -> dict:
+    """table -> its new full table, for the annotation tables whose records of the article changed: the
+    changed records stamped `now`, the removed ones gone."""
+    changes = {}
+    for t, recs in of.items():
+        was = {r["id"]: r for r in before[t]}
+        changed = [r for r in recs if r["id"] not in removed[t] and r != was[r["id"]]]
+        for r in changed:
+            r["updated_at"] = now
+        if not changed and not removed[t]:
+            continue
+        current = tables[t]
+        if removed[t]:
+            current = current.filter(pc.invert(pc.is_in(current["id"], value_set=pa.array(sorted(removed[t]), pa.string()))))
+        changes[t] = merge(current, records_to_table(changed, t, contract))[0] if changed else current
+    return changes
