@@ -3,6 +3,7 @@ tests/cases/build_cases.py), and the validator reports exactly the expected find
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 from pathlib import Path
@@ -65,6 +66,25 @@ def findings_of(root: Path) -> tuple[int, list[dict]]:
 def test_every_check_has_a_case():
     folders = {p.name for p in CASES.iterdir() if p.is_dir()}
     assert set(VALIDATOR_CHECKS + IMPORT_CHECKS + RETEXT_CHECKS) <= folders, sorted(set(VALIDATOR_CHECKS + IMPORT_CHECKS + RETEXT_CHECKS) - folders)
+
+
+LEVEL_MODULES = {1: {"schema"}, 2: {"integrity"}, 3: {"consistency"}, 4: {"corpus"}}
+READERS = {"validate", "pieces"}  # where a table is read, and table-unreadable found
+
+
+def test_every_check_is_found_in_the_module_of_its_level():
+    """A reader finds a check by its id in one file of its level (check/integrity.py for level 2,
+    consistency.py for 3, corpus.py for 4, schema.py for 1): no other validator module names it."""
+    named: dict = {}
+    for path in sorted((REPO / "scripts" / "newscorpus" / "check").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in CHECKS:
+                named.setdefault(node.value, set()).add(path.stem)
+    for cid, check in CHECKS.items():
+        if check.level == 0:
+            continue  # the other jobs' checks (conversion) live with their job
+        where = READERS if cid == "table-unreadable" else LEVEL_MODULES[check.level]
+        assert named.get(cid) and named[cid] <= where, (cid, check.level, named.get(cid))
 
 
 def test_base_case_is_clean(tmp_path):

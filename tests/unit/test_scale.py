@@ -54,6 +54,33 @@ def test_partitioned_path_is_identical(faulty, spill):
         assert report.counts == in_memory.counts
 
 
+class RecordingRunner:
+    """A runner of the seam (check/runner.py) that runs the piece jobs in this process, one after the
+    other, and keeps what it was given: what a distributed engine's runner gets."""
+
+    def __init__(self, workers):
+        self.workers, self.jobs = workers, []
+
+    def map(self, job, args):
+        self.jobs += [(job.__name__, a[2], a[5]) for a in args]  # (job, piece, (share, of))
+        return [job(*a) for a in args]
+
+
+@pytest.mark.parametrize("spill", [False, True])
+def test_pieces_go_through_the_runner_it_is_given(faulty, spill):
+    """validate_corpus(runner=...) sends every piece job to that runner; with 3 workers the pieces are
+    shared out otherwise than by the local default, and the findings are the in-memory path's."""
+    in_memory = validate_corpus(faulty.root, partitions=1)
+    runner = RecordingRunner(workers=3)
+    report = validate_corpus(faulty.root, partitions=2, spill=spill, runner=runner)
+    assert report.findings == in_memory.findings and report.counts == in_memory.counts
+    assert {name for name, _, _ in runner.jobs} == {"check_piece"}
+    # spilled: one hash file of 2 partitions, fewer pieces than workers, so it goes out as 2 jobs of one
+    # partition each; aligned: 5 shard groups, one job each
+    shares = sorted((piece, share) for _, piece, share in runner.jobs)
+    assert shares == ([(0, (0, 2)), (0, (1, 2))] if spill else [(i, (0, 1)) for i in range(5)])
+
+
 def test_unaligned_shards_are_spilled(tmp_path):
     """One entities file over the articles of several articles shards: the shards are not aligned, so the
     rows are spilled to partitions, with the same findings."""
@@ -130,19 +157,19 @@ def test_cases_partitioned_like_in_memory(case, tmp_path):
 
 
 def test_span_substrings_match_python_slicing():
-    """The span check reads article text through Arrow string views built in numpy (_Texts.substrings):
+    """The span check reads article text through Arrow string views built in numpy (Texts.substrings):
     short views inline their bytes, long ones point into the text buffer. Both agree with str slicing."""
     import random
 
     import numpy as np
 
-    from newscorpus.check.validate import _Texts
+    from newscorpus.check.text import Texts
 
     rng = random.Random(1)
     alphabet = "ab c\\né“”—ğ😀\u0301"
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 60))) for _ in range(40)]
     arr = pa.array(texts, pa.string()).slice(3)  # an offset into the buffers, as a slice of a column has
-    t = _Texts(arr)
+    t = Texts(arr)
     a, start, end = [], [], []
     for _ in range(3000):
         i = rng.randrange(len(texts) - 3)
@@ -163,7 +190,7 @@ def test_normalized_text_matches_the_regular_expression():
 
     import pyarrow.compute as pc
 
-    from newscorpus.check.validate import normalized_text
+    from newscorpus.check.text import normalized_text
 
     rng = random.Random(0)
     alphabet = "aB1 ,.-\n\té“”—ğ😀\u0301İΣ٣Ⅻ²\u00a0ſß\U0001D400中\u3000"
@@ -184,7 +211,7 @@ def test_prefix_test_matches_splitting():
 
     import numpy as np
 
-    from newscorpus.check.validate import _prefix_differs, _split_differs
+    from newscorpus.check.partitioned import _prefix_differs, _split_differs
 
     def expected(values, keys):
         return [v is not None and v.split("/", 1)[0] != k for v, k in zip(values, keys)]
@@ -219,26 +246,26 @@ def test_prefix_test_matches_splitting():
 
 
 def test_integer_codes_keep_equality():
-    """_codes gives equal codes to equal values and different codes to different ones, whether the column is
-    sorted, has long runs (one hash a run) or neither; _combine does so for tuples."""
+    """codes_of gives equal codes to equal values and different codes to different ones, whether the column is
+    sorted, has long runs (one hash a run) or neither; combined_codes does so for tuples."""
     import random
 
     import numpy as np
 
-    from newscorpus.check.validate import _codes, _combine
+    from newscorpus.check.arrays import codes_of, combined_codes
 
     rng = random.Random(5)
     plain = [rng.choice(["gold", "candidate", None, "x"]) for _ in range(2000)]
     runs = [v for v in plain[:200] for _ in range(10)]
     for values in (sorted(v for v in plain if v is not None), runs, plain, [None, None], ["a"], []):
-        codes = _codes(pa.array(values, pa.string()))
+        codes = codes_of(pa.array(values, pa.string()))
         for i in range(0, len(values), 37):
             for j in range(0, len(values), 41):
                 assert (codes[i] == codes[j]) == (values[i] == values[j])
     a = np.array([rng.randrange(3) for _ in range(500)])
     b = np.array([rng.randrange(-2, 1 << 40) for _ in range(500)])
     c = np.array([rng.randrange(1 << 40) for _ in range(500)])
-    combined = _combine(a, b, c)
+    combined = combined_codes(a, b, c)
     pairs = list(zip(a.tolist(), b.tolist(), c.tolist()))
     assert len(set(combined.tolist())) == len(set(pairs))
     assert all((combined[i] == combined[j]) == (pairs[i] == pairs[j]) for i in range(0, 500, 7) for j in range(0, 500, 11))
@@ -277,7 +304,7 @@ def test_schema_engine_checks_runs_like_rows(tmp_path, monkeypatch):
 
 
 def test_texts_left_out_of_the_nfc_test_are_nfc():
-    """articles_text decodes (for \\r and NFC) only the texts _may_need_normalizing flags: every text that
+    """articles_text decodes (for \\r and NFC) only the texts may_need_normalizing flags: every text that
     has a \\r or is not in NFC is flagged, whatever its mix of combining marks, composed and decomposed
     letters, Hangul jamo, Indic vowel signs, singletons (U+2000, U+212B), quotes and astral characters."""
     import random
@@ -285,15 +312,16 @@ def test_texts_left_out_of_the_nfc_test_are_nfc():
 
     import numpy as np
 
-    from newscorpus.check.validate import _may_need_normalizing, _utf8
+    from newscorpus.check.arrays import utf8_bytes
+    from newscorpus.check.text import may_need_normalizing
 
     rng = random.Random(6)
     alphabet = ["a", " ", "é", "e\u0301", "\u0301", "\u1100", "\u1161", "\u11a8", "\uac00", "\u0995", "\u09be", "\u09c7", "\u2000",
                 "\u212b", "“", "—", "😀", "\r", "\n", "中", "\u0327", "Å", "A\u030a", "\u0344", "\u0958"]
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 6))) for _ in range(5000)]
     arr = pa.array(["pad"] + texts).slice(1)
-    buf, off = _utf8(arr)
-    flagged = _may_need_normalizing(buf, off)
+    buf, off = utf8_bytes(arr)
+    flagged = may_need_normalizing(buf, off)
     need = np.array(["\r" in t or not unicodedata.is_normalized("NFC", t) for t in texts])
     assert not (need & ~flagged).any()
     assert need.sum() > 1000 and (~flagged).sum() > 500
@@ -304,7 +332,7 @@ def test_columns_read_as_dictionaries_are_plain_strings_of_the_contract():
     as dictionaries (a performance hint, so it lists names): each is a top-level string field of some
     table, so that a rename is noticed here."""
     from newscorpus.contract import TABLES, load_contract
-    from newscorpus.check.validate import DECODED_AFTER_L1, L1_ONLY_COLUMNS
+    from newscorpus.check.pieces import DECODED_AFTER_L1, L1_ONLY_COLUMNS
 
     from conftest import REPO
 

@@ -11,7 +11,9 @@ from conftest import article, claim, entity, event, make_root, mention, span
 
 from newscorpus.store import storage
 from newscorpus.contract import TABLES, load_contract
-from newscorpus.check.validate import abbreviation_period, check_tables, punctuation_edge, validate_corpus
+from newscorpus.check.levels import check_tables
+from newscorpus.check.text import abbreviation_period, punctuation_edge
+from newscorpus.check.validate import validate_corpus
 
 CHECK = "mention-punctuation-edge"
 A = "a-edges"

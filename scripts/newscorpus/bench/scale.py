@@ -166,7 +166,7 @@ def _engine(root: str, table: str):
 
 
 def _schema_file(root: str, table: str, path: str) -> tuple[int, int]:
-    from ..check.validate import read_rows
+    from ..check.pieces import read_rows
 
     schema, engine = _engine(root, table)
     data = pa.concat_tables(list(read_rows(Path(path), schema, dictionary=True, threads=False)))  # read as the validator reads
@@ -278,7 +278,7 @@ def format_result(r: dict) -> list[str]:
         f"schema      JSON Schema alone (level 1, columnar, every file read, 2 workers): {sc['records_per_second']:,} records/s = "
         f"{sc['vs_jsonschema']}x jsonschema, {sc['vs_jsonschema_rs']}x jsonschema-rs (per CPU second: {sc['per_cpu_second_vs_jsonschema']}x, "
         f"{sc['per_cpu_second_vs_jsonschema_rs']}x)",
-        f"release     " + (f"{rel['seconds']} s" if rel.get("measured") else f"not measured ({rel.get('reason')})"),
+        "release     " + (f"{rel['seconds']} s" if rel.get("measured") else f"not measured ({rel.get('reason')})"),
     ]
 
 

@@ -131,7 +131,7 @@ class Vocab:
     @property
     def punctuated(self) -> np.ndarray:
         """Per token: whether it starts or ends with punctuation as validate.punctuation_edge sees it."""
-        from ..check.validate import punctuation_edge
+        from ..check.text import punctuation_edge
 
         return np.array([punctuation_edge(w) is not None for w in self.words], bool)
 

@@ -18,7 +18,7 @@ from ..contract import TABLES, Contract, load_contract
 from ..errors import InputError, Refused
 from ..findings import Finding
 from ..check.schema import record_findings
-from ..check.validate import check_tables
+from ..check.levels import check_tables
 
 
 @dataclass

@@ -29,7 +29,7 @@ import pyarrow as pa
 from . import storage
 from ..contract import SCHEMA_VERSION_KEY, TABLES, check_data_version, load_contract, parse_semver
 from ..errors import Refused, StorageError
-from ..check.validate import check_tables
+from ..check.levels import check_tables
 
 BACKUP_DIR = ".newscorpus-backup"
 

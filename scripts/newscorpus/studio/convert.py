@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from ..contract import Contract
 from ..findings import ERROR, WARNING, Check, Finding, register
-from ..check.validate import where_text_occurs
+from ..check.text import where_text_occurs
 from . import config as C
 
 TABLE = "label-studio"
