@@ -17,7 +17,8 @@ import pytest
 
 from newscorpus.store import storage
 from newscorpus.findings import CHECKS
-from newscorpus.bench.synth import NOT_INJECTABLE, generate, injectable_checks
+from newscorpus.bench.faults import NOT_INJECTABLE, injectable_checks
+from newscorpus.bench.synth import generate
 from newscorpus.check.validate import validate_corpus
 
 from test_cases import CASES, VALIDATOR_CHECKS, build_case

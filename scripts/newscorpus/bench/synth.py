@@ -13,9 +13,7 @@ carry about fifty million annotation rows (entities, events, claims), as a silve
 
 With `faults=RATE`, about RATE x N articles each carry one fault, the check ids taken in turn, and
 `manifest.json` lists, for every fault, the exact findings (check, table, record, field) the validator
-must report. Two check ids cannot be stored in a Parquet table of the contract's schemas and are not
-injected: `schema-structure` (the Arrow schema fixes fields and types; a file that breaks it is
-`table-unreadable`) and `schema-other` (the schemas use no keyword the columnar engine does not compile).
+must report; the injectors, and the check ids that cannot be injected, are in bench/faults.py.
 `table-unreadable` stops levels 2 to 4, so it is made separately, with `unreadable=True`: one shard of
 the entities table is truncated and the manifest then expects that one finding only.
 """
@@ -35,6 +33,7 @@ import pyarrow.parquet as pq
 
 from ..contract import TABLES, load_contract, table_location
 from ..store.storage import WRITE_OPTIONS, empty_lists, relaxed
+from .faults import NOT_INJECTABLE, apply_faults, injectable_checks
 
 # --- distributions measured on the seed article ------------------------------------------------------
 SEED_CHARS = 5129
@@ -175,6 +174,122 @@ def _ids(prefix: pa.Array, sep: str, local: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(prefix, pc.cast(pa.array(local), pa.string()), sep)
 
 
+# --- one shard, step by step ---------------------------------------------------------------------------------
+# Indices are into the shard: an article is 0..n-1, an entity a row of its entities table, and so on.
+
+@dataclass
+class _Articles:
+    """Per article: its id, target length in characters and how many entities, events and claims it carries."""
+
+    first: int  # the corpus number of the shard's first article
+    n: int
+    ids: pa.Array
+    chars: np.ndarray
+    n_ent: np.ndarray
+    n_ev: np.ndarray
+    n_cl: np.ndarray
+
+
+@dataclass
+class _Events:
+    """Per event: its article, rank in the article, type and number of arguments; per argument: its event, role
+    and the entity type that fills it."""
+
+    art: np.ndarray
+    local: np.ndarray
+    type: np.ndarray
+    n_args: np.ndarray
+    arg_event: np.ndarray
+    arg_role: np.ndarray
+    arg_filler: np.ndarray
+
+
+@dataclass
+class _Claims:
+    """Per claim: its article, rank in the article and whether the author makes it; the claims made by a claimer
+    entity instead (indices into the claims) and the entity type of each claimer."""
+
+    art: np.ndarray
+    local: np.ndarray
+    by_author: np.ndarray
+    claimer: np.ndarray
+    claimer_type: np.ndarray
+
+
+@dataclass
+class _Entities:
+    """Per entity (sorted by article): its article, rank in the article and type (an index into ENTITY_TYPES);
+    the entity of each argument and of each claimer."""
+
+    art: np.ndarray
+    local: np.ndarray
+    code: np.ndarray
+    arg_entity: np.ndarray
+    claimer_entity: np.ndarray
+
+
+@dataclass
+class _Mentions:
+    """Per mention: its entity, article, rank in the article and kind; per entity: its number of mentions and its
+    first; the mention of each argument and of each claimer."""
+
+    entity: np.ndarray
+    art: np.ndarray
+    local: np.ndarray
+    kind: np.ndarray
+    count: np.ndarray
+    first: np.ndarray
+    arg_mention: np.ndarray
+    claimer_mention: np.ndarray
+
+
+@dataclass
+class _Layout:
+    """The shard's tokens (vocabulary indices, article after article) and the position of each annotated one."""
+
+    tokens: np.ndarray
+    tok_start: np.ndarray  # per article: its first token
+    n_tok: np.ndarray  # per article: its number of tokens
+    tok_art: np.ndarray  # per token: its article
+    m_pos: np.ndarray  # per mention: its token
+    m_tok: np.ndarray  # per mention: its vocabulary index
+    ev_pos: np.ndarray  # per event: its trigger token
+    cue_pos: np.ndarray  # per claim made by a claimer: its cue token
+    cl_first: np.ndarray  # per claim: the first and last tokens of its span
+    cl_last: np.ndarray
+
+
+@dataclass
+class _Text:
+    """The shard's text as one UTF-8 buffer and as a string per article, and where each token lies in it."""
+
+    articles: pa.Array
+    buf: np.ndarray
+    out_off: np.ndarray  # per token: its byte offset in buf (and the end of buf, last)
+    tb: np.ndarray  # per token: its length in bytes
+    tc: np.ndarray  # per token: its length in code points
+    tok_cp: np.ndarray  # per token: its code-point offset in its article
+
+    def span(self, first_tok: np.ndarray, last_tok: np.ndarray) -> pa.StructArray:
+        start = self.tok_cp[first_tok]
+        end = self.tok_cp[last_tok] + self.tc[last_tok]
+        txt = _slices(self.buf, self.out_off[first_tok], self.out_off[last_tok] + self.tb[last_tok])
+        return pa.StructArray.from_arrays([pa.array(start, pa.int32()), pa.array(end, pa.int32()), txt], ["start", "end", "text"])
+
+
+@dataclass
+class _Plan:
+    """Everything drawn for a shard before its tables are assembled."""
+
+    arts: _Articles
+    evs: _Events
+    cls: _Claims
+    ents: _Entities
+    ments: _Mentions
+    lay: _Layout
+    text: _Text
+
+
 class ShardBuilder:
     """Builds the four tables of one shard of articles, vectorised."""
 
@@ -195,235 +310,41 @@ class ShardBuilder:
         self.event_weights = ev_w
 
     def build(self, shard: int, first: int, n: int) -> dict:
+        """The tables of the `n` articles numbered from `first`. Every step draws from the shard's one random
+        generator, in this order: reordering the steps changes every corpus."""
         rng = np.random.default_rng([self.seed, shard])
-        A = np.arange(n)
-        aids = pc.binary_join_element_wise("syn", pc.utf8_lpad(pc.cast(pa.array(A + first), pa.string()), 7, "0"), "-")
+        arts = self._plan_articles(rng, first, n)
+        evs = self._plan_events(rng, arts)
+        cls = self._plan_claims(rng, arts)
+        ents = self._plan_entities(rng, arts, evs, cls)
+        ments = self._plan_mentions(rng, arts, ents)
+        lay = self._lay_out(rng, arts, evs, cls, ents, ments)
+        p = _Plan(arts, evs, cls, ents, ments, lay, self._write_text(rng, lay))
+        articles = self._articles_table(rng, p)
+        entities, e_ids, m_ids = self._entities_table(rng, p)
+        events, v_ids = self._events_table(rng, p, e_ids, m_ids)
+        claims = self._claims_table(rng, p, e_ids, m_ids, v_ids)
+        return {"articles": articles, "entities": entities, "events": events, "claims": claims}
+
+    # --- what each article holds
+
+    def _plan_articles(self, rng, first: int, n: int) -> _Articles:
+        ids = pc.binary_join_element_wise("syn", pc.utf8_lpad(pc.cast(pa.array(np.arange(n) + first), pa.string()), 7, "0"), "-")
         chars = np.clip(rng.lognormal(np.log(MEAN_CHARS) - 0.5 * 0.45**2, 0.45, n), 250, 20000)
         n_ent = np.maximum(1, rng.poisson(DENSITY["entities"] * chars))
         n_ev = np.maximum(1, rng.poisson(DENSITY["events"] * chars))
         n_cl = np.maximum(1, rng.poisson(DENSITY["claims"] * chars))
+        return _Articles(first, n, ids, chars, n_ent, n_ev, n_cl)
 
-        # events and their arguments: type, then for each argument a role of the type and an allowed filler type
-        ev_art = np.repeat(A, n_ev)
+    def _plan_events(self, rng, arts: _Articles) -> _Events:
+        """A type per event, then for each argument a role of the type and an allowed filler type."""
+        ev_art = np.repeat(np.arange(arts.n), arts.n_ev)
         ev_type = _sample(rng, self.event_weights, len(ev_art))
         n_args = _sample(rng, ARGUMENTS_PER_EVENT, len(ev_art)).astype(np.int64)
         role_of_type = {ev: list(spec["roles"].items()) for ev, spec in self.onto.items()}
         arg_ev = np.repeat(np.arange(len(ev_art)), n_args)
         arg_role, arg_ftype = self._roles(rng, ev_type[arg_ev], role_of_type)
-        # claims: by the author, or by a claimer entity (a claimer type) with a cue
-        cl_art = np.repeat(A, n_cl)
-        by_author = rng.random(len(cl_art)) < BY_AUTHOR
-        claimer_idx = np.flatnonzero(~by_author)
-        cl_types = np.array(self.contract.claimer_types)[rng.integers(0, len(self.contract.claimer_types), len(claimer_idx))]
-
-        # entities: those the arguments and claimers need (two demands share an entity), then free ones
-        dem_art = np.concatenate([ev_art[arg_ev], cl_art[claimer_idx]])
-        dem_type = np.concatenate([arg_ftype, cl_types])
-        dem_code = np.array([self.etype_code[t] for t in dem_type], dtype=np.int64) if len(dem_type) else np.zeros(0, np.int64)
-        order = np.lexsort((dem_code, dem_art))
-        key = dem_art[order] * 64 + dem_code[order]
-        new_group = np.concatenate([[True], key[1:] != key[:-1]]) if len(key) else np.zeros(0, bool)
-        grp = np.cumsum(new_group) - 1
-        grp_start = np.flatnonzero(new_group)
-        within = np.arange(len(key)) - grp_start[grp] if len(key) else np.zeros(0, np.int64)
-        slot = within // 2
-        # a demand entity is (group, slot); number them
-        dent_key = grp * 100000 + slot
-        uniq, dem_ent = np.unique(dent_key, return_inverse=True)
-        dent_art = np.zeros(len(uniq), np.int64)
-        dent_code = np.zeros(len(uniq), np.int64)
-        dent_art[dem_ent] = dem_art[order]
-        dent_code[dem_ent] = dem_code[order]
-        per_art_dem = np.bincount(dent_art, minlength=n)
-        n_free = np.maximum(n_ent - per_art_dem, np.where(per_art_dem == 0, 1, 0))
-        free_art = np.repeat(A, n_free)
-        free_code = np.array([self.etype_code[t] for t in _sample(rng, ENTITY_TYPES, len(free_art))], dtype=np.int64)
-        e_art = np.concatenate([dent_art, free_art])
-        e_code = np.concatenate([dent_code, free_code])
-        e_order = np.argsort(e_art, kind="stable")
-        e_art, e_code = e_art[e_order], e_code[e_order]
-        inv = np.empty(len(e_order), np.int64)
-        inv[e_order] = np.arange(len(e_order))
-        dem_entity = np.empty(len(dem_art), np.int64)
-        dem_entity[order] = inv[dem_ent]  # demand -> entity row
-        arg_ent = dem_entity[: len(arg_ev)]
-        claimer_ent = dem_entity[len(arg_ev):]
-        n_e = len(e_art)
-        e_local = _rank_within(e_art, n)
-
-        # mentions
-        m_count = _sample(rng, MENTIONS_PER_ENTITY, n_e).astype(np.int64)
-        m_ent = np.repeat(np.arange(n_e), m_count)
-        m_art = e_art[m_ent]
-        m_kind = _sample(rng, MENTION_KINDS, len(m_ent))
-        m_first = np.concatenate([[0], np.cumsum(m_count)[:-1]])
-        m_kind[m_first] = "NAM"
-        m_local = _rank_within(m_art, n)
-        arg_mention = m_first[arg_ent] + rng.integers(0, 1 << 30, len(arg_ent)) % m_count[arg_ent]
-        claimer_mention = m_first[claimer_ent] + rng.integers(0, 1 << 30, len(claimer_ent)) % m_count[claimer_ent]
-
-        # tokens: each mention, trigger and cue is one token at its own position; claims start at other positions
-        n_m = np.bincount(m_art, minlength=n)
-        n_cue = np.bincount(cl_art[claimer_idx], minlength=n)
-        slots = n_m + n_ev + n_cue
-        n_tok = np.maximum(np.ceil(chars / 6.6).astype(np.int64), slots + n_cl + 8)
-        tok_start = np.concatenate([[0], np.cumsum(n_tok)[:-1]])
-        T = int(n_tok.sum())
-        tok_art = np.repeat(A, n_tok)
-        perm = np.lexsort((rng.random(T), tok_art))  # a random order of each article's token positions
-        perm_local = perm - tok_start[tok_art]
-        tokens = _pick(rng, self.vocab.index["filler"], T)
-
-        def place(art, j):
-            return tok_start[art] + perm_local[tok_start[art] + j]
-
-        m_pos = place(m_art, m_local)
-        m_tok = np.empty(len(m_art), np.int64)
-        codes = np.array(list(ENTITY_TYPES))
-        for kind in MENTION_KINDS:
-            for c, t in enumerate(codes):
-                sel = np.flatnonzero((m_kind == kind) & (e_code[m_ent] == c))
-                if len(sel):
-                    m_tok[sel] = _pick(rng, self.vocab.index[(kind, t)], len(sel))
-        tokens[m_pos] = m_tok
-        ev_local = _rank_within(ev_art, n)
-        ev_pos = place(ev_art, n_m[ev_art] + ev_local)
-        ev_tok = np.empty(len(ev_art), np.int64)
-        for t in self.event_types:
-            sel = np.flatnonzero(ev_type == t)
-            if len(sel):
-                ev_tok[sel] = _pick(rng, self.vocab.index[("trigger", t)], len(sel))
-        tokens[ev_pos] = ev_tok
-        cue_art = cl_art[claimer_idx]
-        cue_pos = place(cue_art, n_m[cue_art] + n_ev[cue_art] + _rank_within(cue_art, n))
-        tokens[cue_pos] = _pick(rng, self.vocab.index["cue"], len(cue_pos))
-        cl_local = _rank_within(cl_art, n)
-        cl_first = place(cl_art, slots[cl_art] + cl_local)
-        cl_len = rng.integers(4, 15, len(cl_art))
-        cl_last = np.minimum(cl_first + cl_len - 1, tok_start[cl_art] + n_tok[cl_art] - 1)
-        # a claim span neither starts nor ends with punctuation (GUIDELINES §1.1; injected faults also reuse
-        # claim spans as mentions and triggers, which mention-punctuation-edge checks): a filler there with
-        # a period, comma or quotation marks at its edge is written as a plain one
-        edge = self.vocab.punctuated[tokens[np.concatenate([cl_first, cl_last])]]
-        tokens[np.concatenate([cl_first, cl_last])[edge]] = self.vocab.index["filler"][0]
-
-        # the text: tokens joined by a space, or by a line break after a sentence end
-        last_in_art = np.zeros(T, bool)
-        last_in_art[tok_start + n_tok - 1] = True
-        ends_sentence = np.isin(tokens, np.flatnonzero(np.char.endswith(np.array(self.vocab.words), ".")))
-        sep = np.where(last_in_art, 0, np.where(ends_sentence & (rng.random(T) < 0.3), 2, 1))  # 0 none, 1 space, 2 \n
-        tb = self.vbytes[tokens]
-        tc = self.vcp[tokens]
-        out_len = tb + (sep > 0)
-        out_off = np.concatenate([[0], np.cumsum(out_len)])
-        total = int(out_off[-1])
-        buf = np.empty(total, np.uint8)
-        tok_of = np.repeat(np.arange(T), tb)
-        within_b = np.arange(len(tok_of)) - np.repeat(np.cumsum(tb) - tb, tb)
-        buf[out_off[:-1][tok_of] + within_b] = self.vdata[self.voffs[tokens][tok_of] + within_b]
-        del tok_of, within_b
-        has_sep = sep > 0
-        buf[out_off[:-1][has_sep] + tb[has_sep]] = np.where(sep[has_sep] == 2, ord("\n"), ord(" ")).astype(np.uint8)
-        art_boff = out_off[tok_start]
-        art_bend = out_off[tok_start + n_tok]
-        text = _slices(buf, art_boff, art_bend)
-        cp_len = tc + (sep > 0)
-        cp_off = np.concatenate([[0], np.cumsum(cp_len)])
-        tok_cp = cp_off[:-1] - cp_off[tok_start][tok_art]  # code-point start of each token in its article
-
-        def span(first_tok, last_tok):
-            start = tok_cp[first_tok]
-            end = tok_cp[last_tok] + tc[last_tok]
-            txt = _slices(buf, out_off[first_tok], out_off[last_tok] + tb[last_tok])
-            return pa.StructArray.from_arrays([pa.array(start, pa.int32()), pa.array(end, pa.int32()), txt], ["start", "end", "text"])
-
-        # --- articles
-        offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[: n + 1]
-        tbytes = np.frombuffer(text.buffers()[2], dtype=np.uint8)
-        sha = [hashlib.sha256(tbytes[offsets[i]:offsets[i + 1]]).hexdigest() for i in range(n)]
-        split = _sample(rng, SPLITS, n)
-        day = rng.integers(0, 365 * 3, n)
-        published = pc.strftime(pa.array((np.datetime64("2020-01-01") + day).astype("datetime64[s]")), format="%Y-%m-%d")
-        nulls = lambda k: pa.nulls(n, pa.string())  # noqa: E731
-        articles = pa.table({
-            "id": aids, "title": pc.binary_join_element_wise("Synthetic article", aids, " "), "text": text,
-            "text_sha256": pa.array(sha, pa.string()), "language": pa.array(["en"] * n), "original_language": nulls(0),
-            "translation": nulls(0), "published": published, "publisher": pa.array(["Synthetic Wire"] * n), "author": nulls(0),
-            "url": pc.binary_join_element_wise("https://example.org/news", aids, "/"), "license": pa.array(["CC-BY-4.0"] * n),
-            "split": pa.array(split), "source_ref": pa.array([f"synth:seed={self.seed}"] * n), "updated_at": pa.array([NOW] * n)})
-
-        def prov(idx, k):
-            return {"annotator": pa.array([ANNOTATOR] * k), "status": pa.array(["gold"] * k), "origin": pa.array(["import"] * k),
-                    "source_ref": pa.array([f"synth:seed={self.seed}"] * k), "updated_at": pa.array([NOW] * k)}
-
-        # --- entities
-        e_aid = aids.take(pa.array(e_art))
-        e_ids = _ids(e_aid, "/E", e_local + 1)
-        m_aid = aids.take(pa.array(m_art))
-        m_ids = _ids(m_aid, "/M", m_local + 1)
-        m_text = self.varr.take(pa.array(m_tok))
-        mstruct = pa.StructArray.from_arrays(
-            [m_ids, pa.array(tok_cp[m_pos], pa.int32()), pa.array(tok_cp[m_pos] + tc[m_pos], pa.int32()), m_text, pa.array(m_kind)],
-            ["id", "start", "end", "text", "kind"])
-        m_offsets = pa.array(np.concatenate([[0], np.cumsum(m_count)]).astype(np.int32))
-        e_type = pa.array(codes[e_code])
-        wd_share = np.array([WIKIDATA_SHARE.get(t, 0.0) for t in codes])
-        has_wd = rng.random(n_e) < wd_share[e_code]
-        qnum = 1 + e_code + 20 * ((e_art * 7919 + first * 31 + e_local) % 100000)
-        wikidata = pa.array(np.char.add("Q", qnum.astype(str)), pa.string()).filter(pa.array(has_wd))
-        wd_full = pa.array([None] * n_e, pa.string())
-        wd_full = pc.replace_with_mask(wd_full, pa.array(has_wd), wikidata) if has_wd.any() else wd_full
-        entities = pa.table({"id": e_ids, "article_id": e_aid, "type": e_type, "name": m_text.take(pa.array(m_first)),
-                             "wikidata": wd_full, "mentions": pa.ListArray.from_arrays(m_offsets, mstruct),
-                             "event_ids": empty_lists(n_e, pa.string()),
-                             **prov(None, n_e)})
-
-        # --- events
-        v_aid = aids.take(pa.array(ev_art))
-        v_ids = _ids(v_aid, "/V", ev_local + 1)
-        astruct = pa.StructArray.from_arrays([pa.array(arg_role, pa.string()), e_ids.take(pa.array(arg_ent)), m_ids.take(pa.array(arg_mention))],
-                                             ["role", "entity_id", "mention_id"])
-        a_offsets = pa.array(np.concatenate([[0], np.cumsum(n_args)]).astype(np.int32))
-        n_v = len(ev_art)
-        years = 2020 + rng.integers(0, 3, n_v)
-        months = rng.integers(1, 13, n_v)
-        tstr = np.char.add(np.char.add(years.astype(str), "-"), np.char.zfill(months.astype(str), 2))
-        time = pa.array(np.where(rng.random(n_v) < TIME_SET, tstr, None).tolist(), pa.string())
-        events = pa.table({"id": v_ids, "article_id": v_aid, "type": pa.array(ev_type), "trigger": span(ev_pos, ev_pos),
-                           "arguments": pa.ListArray.from_arrays(a_offsets, astruct), "realis": pa.array(_sample(rng, REALIS, n_v)),
-                           "polarity": pa.array(np.where(rng.random(n_v) < 0.95, "positive", "negative")), "time": time, **prov(None, n_v)})
-
-        # --- claims
-        n_c = len(cl_art)
-        c_aid = aids.take(pa.array(cl_art))
-        quote = np.array(["none"] * n_c, dtype=object)
-        quote[claimer_idx] = _sample(rng, QUOTE_NOT_BY_AUTHOR, len(claimer_idx))
-        mask = pa.array(by_author)
-        cl_ent_full = np.zeros(n_c, np.int64)
-        cl_ent_full[claimer_idx] = claimer_ent
-        cl_men_full = np.zeros(n_c, np.int64)
-        cl_men_full[claimer_idx] = claimer_mention
-        claimer = pa.StructArray.from_arrays([e_ids.take(pa.array(cl_ent_full)) if n_e else pa.nulls(n_c, pa.string()),
-                                              m_ids.take(pa.array(cl_men_full)) if len(m_ids) else pa.nulls(n_c, pa.string())],
-                                             ["entity_id", "mention_id"], mask=mask)
-        cue_full = np.zeros(n_c, np.int64)
-        cue_full[claimer_idx] = cue_pos
-        cue = span(cue_full, cue_full)
-        cue = pa.StructArray.from_arrays([cue.field(i) for i in range(3)], ["start", "end", "text"], mask=mask)
-        k_ev = np.minimum(_sample(rng, EVENTS_PER_CLAIM, n_c).astype(np.int64), n_ev[cl_art])
-        ev_first = np.concatenate([[0], np.cumsum(n_ev)[:-1]])
-        ce_claim = np.repeat(np.arange(n_c), k_ev)
-        ce_j = _rank_within(ce_claim, n_c)
-        r0 = rng.integers(0, 1 << 30, n_c)
-        ce_event = ev_first[cl_art[ce_claim]] + (r0[ce_claim] + ce_j) % n_ev[cl_art[ce_claim]]
-        ev_ids_list = pa.ListArray.from_arrays(pa.array(np.concatenate([[0], np.cumsum(k_ev)]).astype(np.int32)), v_ids.take(pa.array(ce_event)))
-        checkworthy = pa.array((rng.random(n_c) < CHECKWORTHY).tolist(), pa.bool_())
-        claims = pa.table({"id": _ids(c_aid, "/C", cl_local + 1), "article_id": c_aid, "span": span(cl_first, cl_last),
-                           "claimer": claimer, "by_author": pa.array(by_author), "cue": cue, "quote": pa.array(quote.tolist(), pa.string()),
-                           "stance": pa.array(_sample(rng, STANCE, n_c)),
-                           "topic": pc.binary_join_element_wise("claim about", self.varr.take(pa.array(tokens[cl_first])), " "),
-                           "event_ids": ev_ids_list, "checkworthy": checkworthy, **prov(None, n_c)})
-        return {"articles": articles, "entities": entities, "events": events, "claims": claims}
+        return _Events(ev_art, _rank_within(ev_art, arts.n), ev_type, n_args, arg_ev, arg_role, arg_ftype)
 
     def _roles(self, rng, ev_types: np.ndarray, role_of_type: dict):
         roles = np.empty(len(ev_types), dtype=object)
@@ -440,199 +361,257 @@ class ShardBuilder:
                 ftypes[sub] = np.array(fillers, dtype=object)[rng.integers(0, len(fillers), len(sub))]
         return roles.astype(str) if len(roles) else np.zeros(0, str), ftypes.astype(str) if len(ftypes) else np.zeros(0, str)
 
+    def _plan_claims(self, rng, arts: _Articles) -> _Claims:
+        """A claim is by the author, or by a claimer entity (of a claimer type) with a cue."""
+        cl_art = np.repeat(np.arange(arts.n), arts.n_cl)
+        by_author = rng.random(len(cl_art)) < BY_AUTHOR
+        claimer_idx = np.flatnonzero(~by_author)
+        cl_types = np.array(self.contract.claimer_types)[rng.integers(0, len(self.contract.claimer_types), len(claimer_idx))]
+        return _Claims(cl_art, _rank_within(cl_art, arts.n), by_author, claimer_idx, cl_types)
 
-# --- faults ----------------------------------------------------------------------------------------------
+    def _plan_entities(self, rng, arts: _Articles, evs: _Events, cls: _Claims) -> _Entities:
+        """The entities the arguments and claimers need (two demands of a type in an article share an entity),
+        then free ones up to the article's count (and one, in an article that needs none)."""
+        n = arts.n
+        dem_art = np.concatenate([evs.art[evs.arg_event], cls.art[cls.claimer]])
+        dem_type = np.concatenate([evs.arg_filler, cls.claimer_type])
+        dem_code = np.array([self.etype_code[t] for t in dem_type], dtype=np.int64) if len(dem_type) else np.zeros(0, np.int64)
+        order = np.lexsort((dem_code, dem_art))
+        key = dem_art[order] * 64 + dem_code[order]
+        new_group = np.concatenate([[True], key[1:] != key[:-1]]) if len(key) else np.zeros(0, bool)
+        grp = np.cumsum(new_group) - 1
+        grp_start = np.flatnonzero(new_group)
+        within = np.arange(len(key)) - grp_start[grp] if len(key) else np.zeros(0, np.int64)
+        slot = within // 2
+        # a demand entity is (group, slot); number them
+        dent_key = grp * 100000 + slot
+        uniq, dem_ent = np.unique(dent_key, return_inverse=True)
+        dent_art = np.zeros(len(uniq), np.int64)
+        dent_code = np.zeros(len(uniq), np.int64)
+        dent_art[dem_ent] = dem_art[order]
+        dent_code[dem_ent] = dem_code[order]
+        per_art_dem = np.bincount(dent_art, minlength=n)
+        n_free = np.maximum(arts.n_ent - per_art_dem, np.where(per_art_dem == 0, 1, 0))
+        free_art = np.repeat(np.arange(n), n_free)
+        free_code = np.array([self.etype_code[t] for t in _sample(rng, ENTITY_TYPES, len(free_art))], dtype=np.int64)
+        e_art = np.concatenate([dent_art, free_art])
+        e_code = np.concatenate([dent_code, free_code])
+        e_order = np.argsort(e_art, kind="stable")
+        e_art, e_code = e_art[e_order], e_code[e_order]
+        inv = np.empty(len(e_order), np.int64)
+        inv[e_order] = np.arange(len(e_order))
+        dem_entity = np.empty(len(dem_art), np.int64)
+        dem_entity[order] = inv[dem_ent]  # demand -> entity row
+        n_arg = len(evs.arg_event)
+        return _Entities(e_art, _rank_within(e_art, n), e_code, dem_entity[:n_arg], dem_entity[n_arg:])
 
-NOT_INJECTABLE = ("schema-structure", "schema-other", "table-unreadable")
-# the check ids inject() knows how to make (check ids added to findings.CHECKS later need an injector here)
-INJECTORS = frozenset("""schema-null schema-enum schema-pattern schema-length schema-range schema-items id-duplicate
-article-ref-unresolved entity-ref-unresolved mention-ref-unresolved mention-entity-mismatch event-ref-unresolved
-reference-cross-article reference-status-mismatch span-out-of-bounds span-reversed span-text-mismatch span-whitespace-edge
-text-sha256-mismatch text-not-normalized event-role-not-allowed event-argument-type-not-allowed span-multiple-entities
-wikidata-multiple-clusters wikidata-type-conflict claimer-type-not-allowed claim-claimer-inconsistent annotation-duplicate
-article-split-leak article-duplicate-text article-unannotated license-unknown""".split())
+    def _plan_mentions(self, rng, arts: _Articles, ents: _Entities) -> _Mentions:
+        """Mentions per entity, the first one a name; an argument or claimer refers to one of its entity's."""
+        n_e = len(ents.art)
+        m_count = _sample(rng, MENTIONS_PER_ENTITY, n_e).astype(np.int64)
+        m_ent = np.repeat(np.arange(n_e), m_count)
+        m_art = ents.art[m_ent]
+        m_kind = _sample(rng, MENTION_KINDS, len(m_ent))
+        m_first = np.concatenate([[0], np.cumsum(m_count)[:-1]])
+        m_kind[m_first] = "NAM"
+        arg_ent, claimer_ent = ents.arg_entity, ents.claimer_entity
+        arg_mention = m_first[arg_ent] + rng.integers(0, 1 << 30, len(arg_ent)) % m_count[arg_ent]
+        claimer_mention = m_first[claimer_ent] + rng.integers(0, 1 << 30, len(claimer_ent)) % m_count[claimer_ent]
+        return _Mentions(m_ent, m_art, _rank_within(m_art, arts.n), m_kind, m_count, m_first, arg_mention, claimer_mention)
 
+    # --- the text
 
-def injectable_checks() -> list[str]:
-    from ..findings import CHECKS
+    def _lay_out(self, rng, arts: _Articles, evs: _Events, cls: _Claims, ents: _Entities, ments: _Mentions) -> _Layout:
+        """Each mention, trigger and cue is one token at its own position; claims start at other positions."""
+        n = arts.n
+        cue_art = cls.art[cls.claimer]
+        n_m = np.bincount(ments.art, minlength=n)
+        n_cue = np.bincount(cue_art, minlength=n)
+        slots = n_m + arts.n_ev + n_cue
+        n_tok = np.maximum(np.ceil(arts.chars / 6.6).astype(np.int64), slots + arts.n_cl + 8)
+        tok_start = np.concatenate([[0], np.cumsum(n_tok)[:-1]])
+        T = int(n_tok.sum())
+        tok_art = np.repeat(np.arange(n), n_tok)
+        perm = np.lexsort((rng.random(T), tok_art))  # a random order of each article's token positions
+        perm_local = perm - tok_start[tok_art]
+        tokens = _pick(rng, self.vocab.index["filler"], T)
 
-    return [c.id for c in CHECKS.values() if c.level >= 1 and c.id in INJECTORS]
+        def place(art, j):
+            return tok_start[art] + perm_local[tok_start[art] + j]
 
+        m_pos = place(ments.art, ments.local)
+        m_tok = self._mention_tokens(rng, ents, ments)
+        tokens[m_pos] = m_tok
+        ev_pos = place(evs.art, n_m[evs.art] + evs.local)
+        tokens[ev_pos] = self._trigger_tokens(rng, evs.type)
+        cue_pos = place(cue_art, n_m[cue_art] + arts.n_ev[cue_art] + _rank_within(cue_art, n))
+        tokens[cue_pos] = _pick(rng, self.vocab.index["cue"], len(cue_pos))
+        cl_first = place(cls.art, slots[cls.art] + cls.local)
+        cl_len = rng.integers(4, 15, len(cls.art))
+        cl_last = np.minimum(cl_first + cl_len - 1, tok_start[cls.art] + n_tok[cls.art] - 1)
+        # a claim span neither starts nor ends with punctuation (GUIDELINES §1.1; injected faults also reuse
+        # claim spans as mentions and triggers, which mention-punctuation-edge checks): a filler there with
+        # a period, comma or quotation marks at its edge is written as a plain one
+        edge = self.vocab.punctuated[tokens[np.concatenate([cl_first, cl_last])]]
+        tokens[np.concatenate([cl_first, cl_last])[edge]] = self.vocab.index["filler"][0]
+        return _Layout(tokens, tok_start, n_tok, tok_art, m_pos, m_tok, ev_pos, cue_pos, cl_first, cl_last)
 
-class _Article:
-    """The records of one article as Python dicts, and helpers that add records to them."""
+    def _mention_tokens(self, rng, ents: _Entities, ments: _Mentions) -> np.ndarray:
+        """Per mention, a word of its kind for its entity's type."""
+        m_tok = np.empty(len(ments.art), np.int64)
+        codes = np.array(list(ENTITY_TYPES))
+        for kind in MENTION_KINDS:
+            for c, t in enumerate(codes):
+                sel = np.flatnonzero((ments.kind == kind) & (ents.code[ments.entity] == c))
+                if len(sel):
+                    m_tok[sel] = _pick(rng, self.vocab.index[(kind, t)], len(sel))
+        return m_tok
 
-    def __init__(self, article, entities, events, claims):
-        self.a, self.ents, self.evs, self.cls = article, entities, events, claims
-        self.extra_articles: list = []
-        self.aid = article["id"]
-        self.prov = {k: entities[0][k] if entities else events[0][k] for k in ("annotator", "status", "origin", "source_ref", "updated_at")}
+    def _trigger_tokens(self, rng, ev_type: np.ndarray) -> np.ndarray:
+        """Per event, a trigger word of its type."""
+        ev_tok = np.empty(len(ev_type), np.int64)
+        for t in self.event_types:
+            sel = np.flatnonzero(ev_type == t)
+            if len(sel):
+                ev_tok[sel] = _pick(rng, self.vocab.index[("trigger", t)], len(sel))
+        return ev_tok
 
-    @property
-    def span_a(self):  # a trigger span: a single token no mention uses
-        return dict(self.evs[0]["trigger"])
+    def _write_text(self, rng, lay: _Layout) -> _Text:
+        """The tokens joined by a space, or by a line break after a sentence end, gathered with numpy."""
+        tokens, tok_start, n_tok = lay.tokens, lay.tok_start, lay.n_tok
+        T = len(tokens)
+        last_in_art = np.zeros(T, bool)
+        last_in_art[tok_start + n_tok - 1] = True
+        ends_sentence = np.isin(tokens, np.flatnonzero(np.char.endswith(np.array(self.vocab.words), ".")))
+        sep = np.where(last_in_art, 0, np.where(ends_sentence & (rng.random(T) < 0.3), 2, 1))  # 0 none, 1 space, 2 \n
+        tb = self.vbytes[tokens]
+        tc = self.vcp[tokens]
+        out_len = tb + (sep > 0)
+        out_off = np.concatenate([[0], np.cumsum(out_len)])
+        total = int(out_off[-1])
+        buf = np.empty(total, np.uint8)
+        tok_of = np.repeat(np.arange(T), tb)
+        within_b = np.arange(len(tok_of)) - np.repeat(np.cumsum(tb) - tb, tb)
+        buf[out_off[:-1][tok_of] + within_b] = self.vdata[self.voffs[tokens][tok_of] + within_b]
+        del tok_of, within_b
+        has_sep = sep > 0
+        buf[out_off[:-1][has_sep] + tb[has_sep]] = np.where(sep[has_sep] == 2, ord("\n"), ord(" ")).astype(np.uint8)
+        text = _slices(buf, out_off[tok_start], out_off[tok_start + n_tok])
+        cp_len = tc + (sep > 0)
+        cp_off = np.concatenate([[0], np.cumsum(cp_len)])
+        tok_cp = cp_off[:-1] - cp_off[tok_start][lay.tok_art]  # code-point start of each token in its article
+        return _Text(text, buf, out_off, tb, tc, tok_cp)
 
-    @property
-    def span_b(self):  # a claim span: starts where no mention, trigger or cue does
-        return dict(self.cls[0]["span"])
+    # --- the tables
 
-    def entity(self, etype, sp, local="EF1", wikidata=None, aid=None, **prov):
-        aid = aid or self.aid
-        rec = {"id": f"{aid}/{local}", "article_id": aid, "type": etype, "name": sp["text"], "wikidata": wikidata,
-               "mentions": [{"id": f"{aid}/M{local}", **sp, "kind": "NAM"}], "event_ids": [], **{**self.prov, **prov}}
-        self.ents.append(rec)
-        return rec
+    def _provenance(self, k: int) -> dict:
+        return {"annotator": pa.array([ANNOTATOR] * k), "status": pa.array(["gold"] * k), "origin": pa.array(["import"] * k),
+                "source_ref": pa.array([f"synth:seed={self.seed}"] * k), "updated_at": pa.array([NOW] * k)}
 
-    def event(self, etype, trigger, arguments, local="VF1", **prov):
-        rec = {"id": f"{self.aid}/{local}", "article_id": self.aid, "type": etype, "trigger": trigger, "arguments": arguments,
-               "realis": "actual", "polarity": "positive", "time": None, **{**self.prov, **prov}}
-        self.evs.append(rec)
-        return rec
+    def _articles_table(self, rng, p: _Plan) -> pa.Table:
+        n, aids, text = p.arts.n, p.arts.ids, p.text.articles
+        offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[: n + 1]
+        tbytes = np.frombuffer(text.buffers()[2], dtype=np.uint8)
+        sha = [hashlib.sha256(tbytes[offsets[i]:offsets[i + 1]]).hexdigest() for i in range(n)]
+        split = _sample(rng, SPLITS, n)
+        day = rng.integers(0, 365 * 3, n)
+        published = pc.strftime(pa.array((np.datetime64("2020-01-01") + day).astype("datetime64[s]")), format="%Y-%m-%d")
+        none = pa.nulls(n, pa.string())
+        return pa.table({
+            "id": aids, "title": pc.binary_join_element_wise("Synthetic article", aids, " "), "text": text,
+            "text_sha256": pa.array(sha, pa.string()), "language": pa.array(["en"] * n), "original_language": none,
+            "translation": none, "published": published, "publisher": pa.array(["Synthetic Wire"] * n), "author": none,
+            "url": pc.binary_join_element_wise("https://example.org/news", aids, "/"), "license": pa.array(["CC-BY-4.0"] * n),
+            "split": pa.array(split), "source_ref": pa.array([f"synth:seed={self.seed}"] * n), "updated_at": pa.array([NOW] * n)})
 
-    def claim(self, sp, local="CF1", **kw):
-        rec = {"id": f"{self.aid}/{local}", "article_id": self.aid, "span": sp, "claimer": None, "by_author": True, "cue": None,
-               "quote": "none", "stance": "affirm", "topic": "an injected claim", "event_ids": [], "checkworthy": None, **self.prov}
-        rec.update(kw)
-        self.cls.append(rec)
-        return rec
+    def _entities_table(self, rng, p: _Plan) -> tuple[pa.Table, pa.Array, pa.Array]:
+        """The entities table, and the ids of the entities and of the mentions."""
+        ents, ments, m_pos, tok_cp, tc = p.ents, p.ments, p.lay.m_pos, p.text.tok_cp, p.text.tc
+        n_e = len(ents.art)
+        e_aid = p.arts.ids.take(pa.array(ents.art))
+        e_ids = _ids(e_aid, "/E", ents.local + 1)
+        m_aid = p.arts.ids.take(pa.array(ments.art))
+        m_ids = _ids(m_aid, "/M", ments.local + 1)
+        m_text = self.varr.take(pa.array(p.lay.m_tok))
+        mstruct = pa.StructArray.from_arrays(
+            [m_ids, pa.array(tok_cp[m_pos], pa.int32()), pa.array(tok_cp[m_pos] + tc[m_pos], pa.int32()), m_text, pa.array(ments.kind)],
+            ["id", "start", "end", "text", "kind"])
+        m_offsets = pa.array(np.concatenate([[0], np.cumsum(ments.count)]).astype(np.int32))
+        e_type = pa.array(np.array(list(ENTITY_TYPES))[ents.code])
+        entities = pa.table({"id": e_ids, "article_id": e_aid, "type": e_type, "name": m_text.take(pa.array(ments.first)),
+                             "wikidata": self._wikidata(rng, p.arts, ents), "mentions": pa.ListArray.from_arrays(m_offsets, mstruct),
+                             "event_ids": empty_lists(n_e, pa.string()),
+                             **self._provenance(n_e)})
+        return entities, e_ids, m_ids
 
-    def copy_article(self, suffix, **changes):
-        rec = {**self.a, "id": f"{self.aid}-{suffix}", **changes}
-        self.extra_articles.append(rec)
-        return rec
+    @staticmethod
+    def _wikidata(rng, arts: _Articles, ents: _Entities) -> pa.Array:
+        """A share of the entities of some types has a Wikidata id, one no other entity of the corpus has."""
+        n_e = len(ents.art)
+        wd_share = np.array([WIKIDATA_SHARE.get(t, 0.0) for t in ENTITY_TYPES])
+        has_wd = rng.random(n_e) < wd_share[ents.code]
+        qnum = 1 + ents.code + 20 * ((ents.art * 7919 + arts.first * 31 + ents.local) % 100000)
+        wikidata = pa.array(np.char.add("Q", qnum.astype(str)), pa.string()).filter(pa.array(has_wd))
+        wd_full = pa.array([None] * n_e, pa.string())
+        return pc.replace_with_mask(wd_full, pa.array(has_wd), wikidata) if has_wd.any() else wd_full
 
+    def _events_table(self, rng, p: _Plan, e_ids: pa.Array, m_ids: pa.Array) -> tuple[pa.Table, pa.Array]:
+        """The events table, and the ids of the events."""
+        evs = p.evs
+        v_aid = p.arts.ids.take(pa.array(evs.art))
+        v_ids = _ids(v_aid, "/V", evs.local + 1)
+        astruct = pa.StructArray.from_arrays([pa.array(evs.arg_role, pa.string()), e_ids.take(pa.array(p.ents.arg_entity)),
+                                              m_ids.take(pa.array(p.ments.arg_mention))], ["role", "entity_id", "mention_id"])
+        a_offsets = pa.array(np.concatenate([[0], np.cumsum(evs.n_args)]).astype(np.int32))
+        n_v = len(evs.art)
+        years = 2020 + rng.integers(0, 3, n_v)
+        months = rng.integers(1, 13, n_v)
+        tstr = np.char.add(np.char.add(years.astype(str), "-"), np.char.zfill(months.astype(str), 2))
+        time = pa.array(np.where(rng.random(n_v) < TIME_SET, tstr, None).tolist(), pa.string())
+        events = pa.table({"id": v_ids, "article_id": v_aid, "type": pa.array(evs.type), "trigger": p.text.span(p.lay.ev_pos, p.lay.ev_pos),
+                           "arguments": pa.ListArray.from_arrays(a_offsets, astruct), "realis": pa.array(_sample(rng, REALIS, n_v)),
+                           "polarity": pa.array(np.where(rng.random(n_v) < 0.95, "positive", "negative")), "time": time,
+                           **self._provenance(n_v)})
+        return events, v_ids
 
-def _arg(role, ent, mention_id=None):
-    return {"role": role, "entity_id": ent["id"] if isinstance(ent, dict) else ent,
-            "mention_id": mention_id or ent["mentions"][0]["id"]}
+    def _claims_table(self, rng, p: _Plan, e_ids: pa.Array, m_ids: pa.Array, v_ids: pa.Array) -> pa.Table:
+        cls, n_e = p.cls, len(p.ents.art)
+        n_c = len(cls.art)
+        c_aid = p.arts.ids.take(pa.array(cls.art))
+        quote = np.array(["none"] * n_c, dtype=object)
+        quote[cls.claimer] = _sample(rng, QUOTE_NOT_BY_AUTHOR, len(cls.claimer))
+        mask = pa.array(cls.by_author)
+        cl_ent_full = np.zeros(n_c, np.int64)
+        cl_ent_full[cls.claimer] = p.ents.claimer_entity
+        cl_men_full = np.zeros(n_c, np.int64)
+        cl_men_full[cls.claimer] = p.ments.claimer_mention
+        claimer = pa.StructArray.from_arrays([e_ids.take(pa.array(cl_ent_full)) if n_e else pa.nulls(n_c, pa.string()),
+                                              m_ids.take(pa.array(cl_men_full)) if len(m_ids) else pa.nulls(n_c, pa.string())],
+                                             ["entity_id", "mention_id"], mask=mask)
+        cue_full = np.zeros(n_c, np.int64)
+        cue_full[cls.claimer] = p.lay.cue_pos
+        cue = p.text.span(cue_full, cue_full)
+        cue = pa.StructArray.from_arrays([cue.field(i) for i in range(3)], ["start", "end", "text"], mask=mask)
+        event_ids = self._claim_events(rng, p, v_ids)
+        checkworthy = pa.array((rng.random(n_c) < CHECKWORTHY).tolist(), pa.bool_())
+        return pa.table({"id": _ids(c_aid, "/C", cls.local + 1), "article_id": c_aid, "span": p.text.span(p.lay.cl_first, p.lay.cl_last),
+                         "claimer": claimer, "by_author": pa.array(cls.by_author), "cue": cue, "quote": pa.array(quote.tolist(), pa.string()),
+                         "stance": pa.array(_sample(rng, STANCE, n_c)),
+                         "topic": pc.binary_join_element_wise("claim about", self.varr.take(pa.array(p.lay.tokens[p.lay.cl_first])), " "),
+                         "event_ids": event_ids, "checkworthy": checkworthy, **self._provenance(n_c)})
 
-
-def inject(check: str, art: _Article, partner: _Article, fault_no: int) -> list:
-    """Change `art` (and for two checks its `partner`, a clean article of the same shard) so that the validator
-    reports exactly the returned findings, as [check, table, record, field]."""
-    a, aid = art, art.aid
-    if check == "schema-null":
-        c = a.cls[0]
-        c["topic"] = None
-        return [[check, "claims", c["id"], "topic"]]
-    if check == "schema-enum":
-        c = a.cls[0]
-        c["stance"] = "maybe"
-        return [[check, "claims", c["id"], "stance"]]
-    if check == "schema-pattern":
-        c = a.cls[0]
-        c["updated_at"] = "yesterday"
-        return [[check, "claims", c["id"], "updated_at"]]
-    if check == "schema-length":
-        c = a.cls[0]
-        c["topic"] = "x" * 201
-        return [[check, "claims", c["id"], "topic"]]
-    if check == "schema-range":
-        c = a.cls[0]
-        c["span"] = {**c["span"], "start": -1}
-        return [[check, "claims", c["id"], "span.start"]]
-    if check == "schema-items":
-        e = a.entity("PER", a.span_a)
-        e["mentions"] = []
-        return [[check, "entities", e["id"], "mentions"]]
-    if check == "id-duplicate":
-        e = a.ents[0]
-        e["mentions"].append({**e["mentions"][0], **a.span_a})
-        return [[check, "entities", e["id"], "mentions[0]"], [check, "entities", e["id"], f"mentions[{len(e['mentions']) - 1}]"]]
-    if check == "article-ref-unresolved":
-        c = a.claim(a.span_a, article_id=f"{aid}-gone")
-        return [[check, "claims", c["id"], "article_id"]]
-    if check == "entity-ref-unresolved":
-        e0 = a.ents[0]
-        v = a.event("contact.meet", a.span_b, [_arg("participant", f"{aid}/EZZ", e0["mentions"][0]["id"])])
-        return [[check, "events", v["id"], "arguments[0].entity_id"], ["mention-entity-mismatch", "events", v["id"], "arguments[0].mention_id"]]
-    if check == "mention-ref-unresolved":
-        e = a.entity("PER", a.span_a)
-        v = a.event("contact.meet", a.span_b, [_arg("participant", e, f"{aid}/MZZ")])
-        return [[check, "events", v["id"], "arguments[0].mention_id"]]
-    if check == "mention-entity-mismatch":
-        e = a.entity("PER", a.span_a)
-        v = a.event("contact.meet", a.span_b, [_arg("participant", e, a.ents[0]["mentions"][0]["id"])])
-        return [[check, "events", v["id"], "arguments[0].mention_id"]]
-    if check == "event-ref-unresolved":
-        c = a.claim(a.span_a, event_ids=[f"{aid}/VZZ"])
-        return [[check, "claims", c["id"], "event_ids[0]"]]
-    if check == "reference-cross-article":
-        c = a.claim(a.span_a, event_ids=[partner.evs[0]["id"]])
-        return [[check, "claims", c["id"], "event_ids[0]"]]
-    if check == "reference-status-mismatch":
-        c = a.claim(a.span_a, event_ids=[a.evs[0]["id"]], status="candidate")
-        return [[check, "claims", c["id"], "event_ids[0]"]]
-    if check == "span-out-of-bounds":
-        n = len(a.a["text"])
-        c = a.claim({"start": n - 2, "end": n + 5, "text": "xxxxxxx"})
-        return [[check, "claims", c["id"], "span"]]
-    if check == "span-reversed":
-        c = a.claim({"start": 10, "end": 5, "text": "abcde"})
-        return [[check, "claims", c["id"], "span"]]
-    if check == "span-text-mismatch":
-        sp = a.span_a
-        c = a.claim({**sp, "text": "#" * (sp["end"] - sp["start"])})
-        return [[check, "claims", c["id"], "span.text"]]
-    if check == "span-whitespace-edge":
-        sp, text = a.span_a, a.a["text"]
-        start, end = (sp["start"] - 1, sp["end"]) if sp["start"] > 0 else (sp["start"], sp["end"] + 1)
-        c = a.claim({"start": start, "end": end, "text": text[start:end]})
-        return [[check, "claims", c["id"], "span.text"]]
-    if check == "text-sha256-mismatch":
-        a.a["text_sha256"] = hashlib.sha256(b"not this text").hexdigest()
-        return [[check, "articles", aid, "text_sha256"]]
-    if check == "text-not-normalized":
-        a.a["text"] += "\r" if fault_no % 2 else " Cafe\u0301"
-        a.a["text_sha256"] = hashlib.sha256(a.a["text"].encode()).hexdigest()
-        return [[check, "articles", aid, "text"]]
-    if check == "event-role-not-allowed":
-        e = a.entity("PER", a.span_a)
-        v = a.event("contact.meet", a.span_b, [_arg("victim", e)])
-        return [[check, "events", v["id"], "arguments[0].role"]]
-    if check == "event-argument-type-not-allowed":
-        e = a.entity("DATE", a.span_a)
-        v = a.event("contact.meet", a.span_b, [_arg("participant", e)])
-        return [[check, "events", v["id"], "arguments[0].entity_id"]]
-    if check == "span-multiple-entities":
-        e0 = a.ents[0]
-        sp = {k: e0["mentions"][0][k] for k in ("start", "end", "text")}
-        e = a.entity("PER", sp)
-        return [[check, "entities", min(e0["id"], e["id"]), "mentions"]]
-    if check == "wikidata-multiple-clusters":
-        q = f"Q{900000000 + fault_no}"
-        e1 = a.entity("GPE", a.span_a, "EF1", wikidata=q)
-        e2 = a.entity("GPE", a.span_b, "EF2", wikidata=q)
-        return [[check, "entities", sorted([e1["id"], e2["id"]])[1], "wikidata"]]
-    if check == "wikidata-type-conflict":
-        q = f"Q{900000000 + fault_no}"
-        e1 = a.entity("GPE", a.span_a, "EF1", wikidata=q)
-        e2 = partner.entity("ORG", partner.span_a, "EF1", wikidata=q)
-        return [[check, "entities", min(e1["id"], e2["id"]), "type"]]
-    if check == "claimer-type-not-allowed":
-        e = a.entity("DATE", a.span_a)
-        c = a.claim(a.span_a, by_author=False, claimer={"entity_id": e["id"], "mention_id": e["mentions"][0]["id"]}, quote="indirect")
-        return [[check, "claims", c["id"], "claimer.entity_id"]]
-    if check == "claim-claimer-inconsistent":
-        c = a.claim(a.span_a, quote="direct")
-        return [[check, "claims", c["id"], "by_author"]]
-    if check == "annotation-duplicate":
-        v0 = a.evs[0]
-        v = a.event(v0["type"], dict(v0["trigger"]), [])
-        return [[check, "events", sorted([v0["id"], v["id"]])[1], "trigger"]]
-    if check in ("article-split-leak", "article-duplicate-text"):
-        other = {"train": "test", "validation": "train", "test": "train"}[a.a["split"]] if check == "article-split-leak" else a.a["split"]
-        copy = a.copy_article("leak" if check == "article-split-leak" else "dup", split=other)
-        a.entity("PER", a.span_a, "E1", aid=copy["id"])
-        return [[check, "articles", min(aid, copy["id"]), "split" if check == "article-split-leak" else "text"]]
-    if check == "article-unannotated":
-        text = f"An article about {aid} that nobody has annotated yet."
-        copy = a.copy_article("bare", text=text, text_sha256=hashlib.sha256(text.encode()).hexdigest())
-        return [[check, "articles", copy["id"], None]]
-    if check == "license-unknown":
-        a.a["license"] = "unknown"
-        return [[check, "articles", aid, "license"]]
-    raise ValueError(f"no fault injector for check {check}")
+    @staticmethod
+    def _claim_events(rng, p: _Plan, v_ids: pa.Array) -> pa.ListArray:
+        """Per claim, a few events of its article: consecutive ones from a random one, wrapping around."""
+        cl_art, n_ev = p.cls.art, p.arts.n_ev
+        n_c = len(cl_art)
+        k_ev = np.minimum(_sample(rng, EVENTS_PER_CLAIM, n_c).astype(np.int64), n_ev[cl_art])
+        ev_first = np.concatenate([[0], np.cumsum(n_ev)[:-1]])
+        ce_claim = np.repeat(np.arange(n_c), k_ev)
+        ce_j = _rank_within(ce_claim, n_c)
+        r0 = rng.integers(0, 1 << 30, n_c)
+        ce_event = ev_first[cl_art[ce_claim]] + (r0[ce_claim] + ce_j) % n_ev[cl_art[ce_claim]]
+        return pa.ListArray.from_arrays(pa.array(np.concatenate([[0], np.cumsum(k_ev)]).astype(np.int32)), v_ids.take(pa.array(ce_event)))
 
 
 # --- writing -----------------------------------------------------------------------------------------------
@@ -679,7 +658,7 @@ def generate(out: Path, articles: int, faults: float = 0.0, seed: int = 0, shard
         tables = builder.build(shard, first, n)
         here = faulty[(faulty >= first) & (faulty < first + n)] - first
         if len(here):
-            tables = _apply_faults(tables, here, int(np.searchsorted(faulty, first)), checks, manifest, schemas)
+            tables = apply_faults(tables, here, int(np.searchsorted(faulty, first)), checks, manifest, schemas)
         for t in TABLES:
             data = tables[t].cast(schemas[t]).sort_by([("id", "ascending")])
             pq.write_table(data, table_location(out, t) / f"part-{shard:05d}.parquet", **WRITE_OPTIONS)
@@ -696,47 +675,3 @@ def generate(out: Path, articles: int, faults: float = 0.0, seed: int = 0, shard
                                                     "records": counts, "not_injected": list(NOT_INJECTABLE) if not unreadable else [],
                                                     "faults": manifest}, indent=1) + "\n")
     return result
-
-
-def _apply_faults(tables: dict, local_idx: np.ndarray, rank0: int, checks: list, manifest: list, schemas: dict) -> dict:
-    """Edit the faulty articles (and their partners) as Python records, then put them back."""
-    arts = tables["articles"]
-    n = arts.num_rows
-    taken = set(local_idx.tolist())
-    partners = {}
-    free = (i for i in range(n) if i not in taken)
-    for i in local_idx.tolist():
-        partners[i] = next(free, None)
-        taken.add(partners[i])
-    touched = sorted(taken - {None})
-    ids = arts["id"].take(pa.array(touched))
-    rows = {}
-    for t in TABLES:
-        data = tables[t]
-        key = data["id"] if t == "articles" else data["article_id"]
-        mask = pc.is_in(key, value_set=ids)
-        recs = data.filter(mask).to_pylist()
-        tables[t] = data.filter(pc.invert(mask))
-        rows[t] = recs
-    by_art = {aid: {t: [] for t in TABLES} for aid in ids.to_pylist()}
-    for t in TABLES:
-        for r in rows[t]:
-            by_art[r["id"] if t == "articles" else r["article_id"]][t].append(r)
-    view = {aid: _Article(d["articles"][0], d["entities"], d["events"], d["claims"]) for aid, d in by_art.items()}
-    aid_of = dict(zip(touched, ids.to_pylist()))
-    for j, i in enumerate(local_idx.tolist()):
-        fault_no = rank0 + j  # the k-th fault of the corpus checks the k-th check id, in turn
-        check = checks[fault_no % len(checks)]
-        art = view[aid_of[i]]
-        partner = view[aid_of[partners[i]]] if partners[i] is not None else art
-        expected = inject(check, art, partner, fault_no)
-        manifest.append({"check": check, "article": art.aid, "expected": expected})
-    new = {t: [] for t in TABLES}
-    for v in view.values():
-        new["articles"] += [v.a, *v.extra_articles]
-        new["entities"] += v.ents
-        new["events"] += v.evs
-        new["claims"] += v.cls
-    for t in TABLES:
-        tables[t] = pa.concat_tables([tables[t].cast(schemas[t]), pa.Table.from_pylist(new[t], schema=schemas[t])])
-    return tables
