@@ -22,7 +22,8 @@ from newscorpus.contract import load_contract
 from newscorpus.errors import RemoteError
 from newscorpus.store.importer import records_to_table
 from newscorpus.studio.server import copy_data_dir, free_port, healthy
-from newscorpus.studio.sync import Client, pull, push
+from newscorpus.studio.client import Client
+from newscorpus.studio.sync import pull, push
 from newscorpus.check.validate import validate_corpus
 
 from conftest import REPO, article, claim, entity, event, make_root, mention, span

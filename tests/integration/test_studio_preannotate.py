@@ -14,7 +14,7 @@ from newscorpus.store import storage
 from newscorpus.cli import main
 from newscorpus.contract import load_contract
 from newscorpus.store.importer import records_to_table
-from newscorpus.studio.sync import Client
+from newscorpus.studio.client import Client
 from newscorpus.check.validate import validate_corpus
 
 from conftest import article, entity, make_root, mention, span

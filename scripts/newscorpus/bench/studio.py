@@ -24,7 +24,8 @@ from ..store import storage
 from ..contract import load_contract
 from ..store.importer import records_to_table
 from ..studio.server import start_server
-from ..studio.sync import Client, pull, push
+from ..studio.client import Client
+from ..studio.sync import pull, push
 
 REPO = Path(__file__).resolve().parents[3]
 NOW = "2026-11-28T00:00:00Z"

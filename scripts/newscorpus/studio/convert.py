@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..contract import Contract
 from ..findings import ERROR, WARNING, Check, Finding, register
@@ -197,28 +197,90 @@ def _int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+@dataclass
+class _Report:
+    """The findings of one annotation, each naming it (task and annotation) as its record."""
+
+    record: str
+    findings: list = field(default_factory=list)
+
+    def bad(self, check: str, where: str, message: str) -> None:
+        self.findings.append(Finding(check, TABLE, self.record, where, message))
+
+    def names(self, where: str) -> bool:
+        """Whether a finding already names `where`."""
+        return any(f.field == where for f in self.findings)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == ERROR for f in self.findings)
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    """What the labeling config allows, derived from the contract (see config.py)."""
+
+    labels: dict  # Labels control -> its labels
+    choices: dict  # per-region Choices -> (region kind, allowed values)
+    areas: dict  # per-region TextArea -> region kind
+    relations: set  # relation labels: event roles and claim links
+
+    @classmethod
+    def of(cls, contract: Contract) -> "_Vocabulary":
+        return cls(C.span_labels(contract), C.choice_sets(contract), C.text_areas(), set(C.relation_labels(contract)))
+
+
+@dataclass
+class _Links:
+    """The relations of an annotation, each from its source region id to [(label, target region)]."""
+
+    args: dict = field(default_factory=dict)  # event -> [(role, mention)]
+    claimer: dict = field(default_factory=dict)  # claim -> [(claimer, mention)]
+    cue: dict = field(default_factory=dict)  # claim -> [(cue, CUE region)]
+    about: dict = field(default_factory=dict)  # claim -> [(about, event)]
+    names: dict = field(default_factory=dict)  # EVENT entity mention -> [(names, event)]
+    cue_linked: set = field(default_factory=set)  # CUE region ids some claim links
+
+    def of_label(self, label: str) -> dict:
+        return {C.CLAIMER: self.claimer, C.CUE: self.cue, C.ABOUT: self.about, C.NAMES: self.names}.get(label, self.args)
+
+
+# what each relation label links: (source kind, target kind); any other label is an event role
+_LINKS = {C.CLAIMER: ("claim", "entity"), C.CUE: ("claim", "cue"), C.ABOUT: ("claim", "event"), C.NAMES: ("entity", "event")}
+_ROLE = ("event", "entity")
+
+
 def result_to_records(result, article_id: str, text: str, origin: Origin, contract: Contract, prefix: str) -> tuple[dict, list]:
     """Records (table -> list) of one annotation's result, ids prefixed by `prefix` (the article id for gold,
     "<article_id>/<pseudonym>" for candidates), and the findings. If any finding is an error the records are {}."""
-    findings: list[Finding] = []
-    rec = origin.record
-
-    def bad(check, field, message):
-        findings.append(Finding(check, TABLE, rec, field, message))
-
-    labels = C.span_labels(contract)
-    choices = C.choice_sets(contract)
-    areas = C.text_areas()
-    rel_labels = set(C.relation_labels(contract))
-    regions: dict[str, Region] = {}
-    pending: list[tuple[int, dict]] = []
-    relations: list[tuple[int, dict]] = []
+    report = _Report(origin.record)
+    vocab = _Vocabulary.of(contract)
     if not isinstance(result, list):
-        bad("studio-result-malformed", "result", "the result is not a list")
-        return {}, findings
+        report.bad("studio-result-malformed", "result", "the result is not a list")
+        return {}, report.findings
+    regions, values, relations = _read_items(result, text, vocab, report)
+    _apply_values(values, regions, vocab, report)
+    links = _link_regions(relations, regions, vocab, report)
+    event_id = {r.id: f"{prefix}/{safe_local(r.id, 'V')}" for r in regions.values() if r.kind == C.EVENT}
+    entities, mention_of = _entities(regions, links, event_id, text, article_id, prefix, report)
+    events = _events(regions, links, event_id, mention_of, text, article_id)
+    claims = _claims(regions, links, event_id, mention_of, text, article_id, prefix, report)
+    if report.has_errors:
+        return {}, report.findings
+    return _with_provenance({"entities": entities, "events": events, "claims": claims}, origin), report.findings
+
+
+# --- pull, step 1: the result items, checked and sorted ------------------------------------------------------
+
+def _read_items(result: list, text: str, vocab: _Vocabulary, report: _Report) -> tuple[dict[str, Region], list, list]:
+    """The labelled regions of a result by id (each checked against the config and the text), and the
+    per-region values and relations, (index, item) in result order, left for the later steps."""
+    regions: dict[str, Region] = {}
+    values: list[tuple[int, dict]] = []
+    relations: list[tuple[int, dict]] = []
     for i, item in enumerate(result):
         if not isinstance(item, dict):
-            bad("studio-result-malformed", f"result[{i}]", "a result item is not an object")
+            report.bad("studio-result-malformed", f"result[{i}]", "a result item is not an object")
             continue
         if item.get("type") == "relation":
             relations.append((i, item))
@@ -226,63 +288,78 @@ def result_to_records(result, article_id: str, text: str, origin: Origin, contra
         rid, control, value = item.get("id"), item.get("from_name"), item.get("value")
         where = f"region {shown(rid)}" if isinstance(rid, str) else f"result[{i}]"
         if not isinstance(rid, str) or not rid or not isinstance(value, dict):
-            bad("studio-result-malformed", where, "a result item needs a region id and a value object")
+            report.bad("studio-result-malformed", where, "a result item needs a region id and a value object")
             continue
         if not isinstance(control, str):
-            bad("studio-result-malformed", where, f"from_name {shown(control)} is not the name of a control")
+            report.bad("studio-result-malformed", where, f"from_name {shown(control)} is not the name of a control")
             continue
-        if control in labels:
-            if item.get("type") != "labels" or item.get("to_name") != C.TEXT:
-                bad("studio-result-malformed", where, f"{control} results are of type labels on {C.TEXT}")
-                continue
-            labs = value.get("labels")
-            if not isinstance(labs, list) or len(labs) != 1 or not isinstance(labs[0], str):
-                bad("studio-result-malformed", where, f"a region has exactly one label, not {labs!r}"[:200])
-                continue
-            if labs[0] not in labels[control]:
-                bad("studio-label-unknown", where, f"{labs[0]!r} is not a {control} label of the ontology"[:200])
-                continue
-            start, end = value.get("start"), value.get("end")
-            if not (_int(start) and _int(end)):
-                bad("studio-result-malformed", where, f"offsets {start!r}:{end!r} are not integers"[:200])
-                continue
-            if start < 0 or end > len(text) or start >= end:
-                bad("studio-offset-out-of-bounds", where, f"span {start}:{end} is not within the article text (0:{len(text)})")
-                continue
-            expected = text[start:end]
-            stored = value.get("text")
-            if stored is not None and stored != expected and stored != expected.replace("\n", "\\n"):
-                bad("studio-span-text-mismatch", where, f"stored text {str(stored)[:40]!r} is not the article's {expected[:40]!r} at {start}:{end}; "
-                    + where_text_occurs(text, str(stored), start))
+        if control in vocab.labels:
+            region = _labelled_region(item, rid, control, value, where, text, vocab, report)
+            if region is None:
                 continue
             if rid in regions:
-                bad("studio-region-duplicate", where, "two labelled regions share this id")
+                report.bad("studio-region-duplicate", where, "two labelled regions share this id")
                 continue
-            regions[rid] = Region(rid, control, labs[0], start, end, {})
-        elif control in choices or control in areas:
-            pending.append((i, item))
+            regions[rid] = region
+        elif control in vocab.choices or control in vocab.areas:
+            values.append((i, item))
         else:
-            bad("studio-label-unknown", where, f"control {control!r} is not in the labeling config"[:200])
-    for i, item in pending:
+            report.bad("studio-label-unknown", where, f"control {control!r} is not in the labeling config"[:200])
+    return regions, values, relations
+
+
+def _labelled_region(item: dict, rid: str, control: str, value: dict, where: str, text: str, vocab: _Vocabulary,
+                     report: _Report) -> Region | None:
+    """The region of a Labels result: one known label, integer offsets within the text, stored text that is
+    the article's at them. None (and a finding) if it is not."""
+    if item.get("type") != "labels" or item.get("to_name") != C.TEXT:
+        report.bad("studio-result-malformed", where, f"{control} results are of type labels on {C.TEXT}")
+        return None
+    labs = value.get("labels")
+    if not isinstance(labs, list) or len(labs) != 1 or not isinstance(labs[0], str):
+        report.bad("studio-result-malformed", where, f"a region has exactly one label, not {labs!r}"[:200])
+        return None
+    if labs[0] not in vocab.labels[control]:
+        report.bad("studio-label-unknown", where, f"{labs[0]!r} is not a {control} label of the ontology"[:200])
+        return None
+    start, end = value.get("start"), value.get("end")
+    if not (_int(start) and _int(end)):
+        report.bad("studio-result-malformed", where, f"offsets {start!r}:{end!r} are not integers"[:200])
+        return None
+    if start < 0 or end > len(text) or start >= end:
+        report.bad("studio-offset-out-of-bounds", where, f"span {start}:{end} is not within the article text (0:{len(text)})")
+        return None
+    expected = text[start:end]
+    stored = value.get("text")
+    if stored is not None and stored != expected and stored != expected.replace("\n", "\\n"):
+        report.bad("studio-span-text-mismatch", where, f"stored text {str(stored)[:40]!r} is not the article's {expected[:40]!r} at {start}:{end}; "
+                   + where_text_occurs(text, str(stored), start))
+        return None
+    return Region(rid, control, labs[0], start, end, {})
+
+
+def _apply_values(values: list, regions: dict[str, Region], vocab: _Vocabulary, report: _Report) -> None:
+    """Put each per-region value (a choice, or a text area's text) on the region it belongs to."""
+    for _, item in values:
         rid, control, value = item["id"], item["from_name"], item["value"]
         where = f"region {shown(rid)}"
         region = regions.get(rid)
         if region is None:
-            if not any(f.field == where for f in findings):
-                bad("studio-result-malformed", where, f"a {control} value belongs to no labelled region")
+            if not report.names(where):  # a region already refused: no second finding for its values
+                report.bad("studio-result-malformed", where, f"a {control} value belongs to no labelled region")
             continue
-        applies = choices[control][0] if control in choices else areas[control]
+        applies = vocab.choices[control][0] if control in vocab.choices else vocab.areas[control]
         fits = region.kind == applies and not (applies == C.CLAIM and region.label != C.CLAIM_LABEL)
         if not fits:
-            bad("studio-result-malformed", where, f"{control} does not apply to a {region.label} region")
+            report.bad("studio-result-malformed", where, f"{control} does not apply to a {region.label} region")
             continue
-        if control in choices:
+        if control in vocab.choices:
             got = value.get("choices")
             if not isinstance(got, list) or len(got) != 1:
-                bad("studio-result-malformed", where, f"{control} takes one choice, not {got!r}"[:200])
+                report.bad("studio-result-malformed", where, f"{control} takes one choice, not {got!r}"[:200])
                 continue
-            if got[0] not in choices[control][1]:
-                bad("studio-label-unknown", where, f"{got[0]!r} is not a value of {control}"[:200])
+            if got[0] not in vocab.choices[control][1]:
+                report.bad("studio-label-unknown", where, f"{got[0]!r} is not a value of {control}"[:200])
                 continue
             val = got[0]
         else:
@@ -290,71 +367,75 @@ def result_to_records(result, article_id: str, text: str, origin: Origin, contra
             if isinstance(got, str):
                 got = [got]
             if not isinstance(got, list) or not all(isinstance(s, str) for s in got):
-                bad("studio-result-malformed", where, f"{control} text is not a list of strings")
+                report.bad("studio-result-malformed", where, f"{control} text is not a list of strings")
                 continue
             val = "\n".join(s.strip() for s in got).strip()
         if control in region.values:
-            bad("studio-region-duplicate", where, f"two {control} values")
+            report.bad("studio-region-duplicate", where, f"two {control} values")
             continue
         region.values[control] = val
 
-    # relations: each label one link, normalised to (source kind -> target kind)
-    args: dict[str, list] = {}
-    claimer: dict[str, list] = {}
-    cue: dict[str, list] = {}
-    about: dict[str, list] = {}
-    named_events: dict[str, list] = {}  # EVENT entity mention region -> [(NAMES, event region)]
-    cue_linked: set[str] = set()
+
+# --- pull, step 2: relations -----------------------------------------------------------------------------
+
+def _link_regions(relations: list, regions: dict[str, Region], vocab: _Vocabulary, report: _Report) -> _Links:
+    """The relations, each label one link normalised to (source kind -> target kind) whichever way it was
+    drawn; then the claims with several claimers or cues and the CUE regions no claim links."""
+    links = _Links()
     for i, item in relations:
         frm, to, labs = item.get("from_id"), item.get("to_id"), item.get("labels")
         where = f"relation {shown(frm)}->{shown(to)}"
         if not isinstance(frm, str) or not isinstance(to, str):
-            bad("studio-result-malformed", f"result[{i}]", "a relation needs from_id and to_id")
+            report.bad("studio-result-malformed", f"result[{i}]", "a relation needs from_id and to_id")
             continue
         missing = [x for x in (frm, to) if x not in regions]
         if missing:
-            bad("studio-relation-dangling", where, f"region {shown(missing[0])} is not in the annotation")
+            report.bad("studio-relation-dangling", where, f"region {shown(missing[0])} is not in the annotation")
             continue
         if not isinstance(labs, list) or not labs or not all(isinstance(x, str) for x in labs):
-            bad("studio-result-malformed", where, "a relation has no label")
+            report.bad("studio-result-malformed", where, "a relation has no label")
             continue
         a, b = regions[frm], regions[to]
         for lab in labs:
-            if lab not in rel_labels:
-                bad("studio-label-unknown", where, f"relation label {lab!r} is not an event role or a claim link"[:200])
+            if lab not in vocab.relations:
+                report.bad("studio-label-unknown", where, f"relation label {lab!r} is not an event role or a claim link"[:200])
                 continue
-            want = {C.CLAIMER: ("claim", "entity"), C.CUE: ("claim", "cue"), C.ABOUT: ("claim", "event"),
-                    C.NAMES: ("entity", "event")}.get(lab, ("event", "entity"))
+            want = _LINKS.get(lab, _ROLE)
             kinds = (a.kind if a.kind != C.CLAIM else "claim", b.kind if b.kind != C.CLAIM else "claim")
             if kinds == want:
                 src, dst = a, b
             elif kinds[::-1] == want:
                 src, dst = b, a
             else:
-                bad("studio-relation-invalid", where, f"{lab} links a {want[0]} to a {want[1]}, not a {a.label} to a {b.label}")
+                report.bad("studio-relation-invalid", where, f"{lab} links a {want[0]} to a {want[1]}, not a {a.label} to a {b.label}")
                 continue
-            target = {C.CLAIMER: claimer, C.CUE: cue, C.ABOUT: about, C.NAMES: named_events}.get(lab, args)
-            target.setdefault(src.id, []).append((lab, dst))
+            links.of_label(lab).setdefault(src.id, []).append((lab, dst))
             if lab == C.CUE:
-                cue_linked.add(dst.id)
-    for rid, links in (*claimer.items(), *cue.items()):
-        if len(links) > 1:
-            bad("studio-relation-invalid", f"region {shown(rid)}", f"a claim has one {links[0][0]}, not {len(links)}")
+                links.cue_linked.add(dst.id)
+    for rid, found in (*links.claimer.items(), *links.cue.items()):
+        if len(found) > 1:
+            report.bad("studio-relation-invalid", f"region {shown(rid)}", f"a claim has one {found[0][0]}, not {len(found)}")
     for r in regions.values():
-        if r.kind == "cue" and r.id not in cue_linked:
-            bad("studio-relation-invalid", f"region {shown(r.id)}", "a CUE region is linked to no claim")
+        if r.kind == "cue" and r.id not in links.cue_linked:
+            report.bad("studio-relation-invalid", f"region {shown(r.id)}", "a CUE region is linked to no claim")
+    return links
 
-    # entities: mention regions grouped by cluster key
+
+# --- pull, step 3: the records ---------------------------------------------------------------------------
+
+def _entities(regions: dict[str, Region], links: _Links, event_id: dict, text: str, article_id: str, prefix: str,
+              report: _Report) -> tuple[list, dict]:
+    """The entities: mention regions grouped by cluster key (a mention with none is an entity of its own),
+    and for each mention region id its (entity id, mention id)."""
     clusters: dict[str, list[Region]] = {}
     for r in regions.values():
         if r.kind == C.ENTITY:
             key = r.values.get("cluster") or ""
             clusters.setdefault(key if key else "\x00" + r.id, []).append(r)
-    entity_of: dict[str, str] = {}  # mention region id -> entity record id
-    mention_id: dict[str, str] = {}
+    mention_of: dict[str, tuple[str, str]] = {}
     entities = []
     for key, members in clusters.items():
-        single = key.startswith("\x00")  # no cluster key: an entity of its own
+        single = key.startswith("\x00")
         eid = f"{prefix}/{safe_local('E-' + members[0].id if single else key, 'E')}"
         types = sorted({m.label for m in members})
         names = sorted({m.values["name"] for m in members if m.values.get("name")})
@@ -362,37 +443,47 @@ def result_to_records(result, article_id: str, text: str, origin: Origin, contra
         label = members[0].id if single else key
         for what, vals in (("types", types), ("names", names), ("Wikidata ids", qids)):
             if len(vals) > 1:
-                bad("studio-cluster-conflict", f"region {shown(members[0].id)}", f"cluster {label!r} has {len(vals)} {what}: {', '.join(map(repr, vals))}"[:300])
+                report.bad("studio-cluster-conflict", f"region {shown(members[0].id)}", f"cluster {label!r} has {len(vals)} {what}: {', '.join(map(repr, vals))}"[:300])
         ordered = sorted(members, key=lambda m: (m.start, m.end))
         named = [m for m in ordered if m.values.get("kind", "NAM") == "NAM"]
         name = names[0] if names else text[(named or ordered)[0].start:(named or ordered)[0].end]
         mentions = []
         for m in members:
             mid = f"{prefix}/{safe_local(m.id, 'M')}"
-            entity_of[m.id], mention_id[m.id] = eid, mid
+            mention_of[m.id] = (eid, mid)
             mentions.append({"id": mid, "start": m.start, "end": m.end, "text": text[m.start:m.end], "kind": m.values.get("kind", "NAM")})
+        # the events its mentions name, each once, in the order drawn
+        named_events = dict.fromkeys(event_id[d.id] for m in ordered for _, d in links.names.get(m.id, []))
         entities.append({"id": eid, "article_id": article_id, "type": types[0], "name": name,
-                         "wikidata": qids[0] if qids else None, "mentions": mentions,
-                         "event_ids": [d.id for m in ordered for _, d in named_events.get(m.id, [])]})
+                         "wikidata": qids[0] if qids else None, "mentions": mentions, "event_ids": list(named_events)})
+    return entities, mention_of
 
-    event_id = {r.id: f"{prefix}/{safe_local(r.id, 'V')}" for r in regions.values() if r.kind == C.EVENT}
-    for ent in entities:  # event region ids -> event record ids, each once, in the order drawn
-        ent["event_ids"] = list(dict.fromkeys(event_id[rid] for rid in ent["event_ids"]))
-    events = []
-    for r in regions.values():
-        if r.kind != C.EVENT:
-            continue
-        events.append({"id": event_id[r.id], "article_id": article_id, "type": r.label,
-                       "trigger": {"start": r.start, "end": r.end, "text": text[r.start:r.end]},
-                       "arguments": [{"role": lab, "entity_id": entity_of[d.id], "mention_id": mention_id[d.id]} for lab, d in args.get(r.id, [])],
-                       "realis": r.values.get("realis", "actual"), "polarity": r.values.get("polarity", "positive"),
-                       "time": r.values.get("time") or None})
+
+def _mention_ref(mention_of: dict, region: Region) -> dict:
+    entity_id, mention_id = mention_of[region.id]
+    return {"entity_id": entity_id, "mention_id": mention_id}
+
+
+def _events(regions: dict[str, Region], links: _Links, event_id: dict, mention_of: dict, text: str, article_id: str) -> list:
+    """The events: one a trigger region, its arguments the role relations to mentions."""
+    return [{"id": event_id[r.id], "article_id": article_id, "type": r.label,
+             "trigger": {"start": r.start, "end": r.end, "text": text[r.start:r.end]},
+             "arguments": [{"role": lab, **_mention_ref(mention_of, d)} for lab, d in links.args.get(r.id, [])],
+             "realis": r.values.get("realis", "actual"), "polarity": r.values.get("polarity", "positive"),
+             "time": r.values.get("time") or None}
+            for r in regions.values() if r.kind == C.EVENT]
+
+
+def _claims(regions: dict[str, Region], links: _Links, event_id: dict, mention_of: dict, text: str, article_id: str,
+            prefix: str, report: _Report) -> list:
+    """The claims: one a CLAIM region, with its claimer, cue and events from the relations. by_author, when not
+    chosen, is whether the claim has no claimer, no cue and no quote; its quote is then none."""
     claims = []
     for r in regions.values():
         if r.kind != C.CLAIM or r.label != C.CLAIM_LABEL:
             continue
-        who = claimer.get(r.id, [])
-        cues = cue.get(r.id, [])
+        who = links.claimer.get(r.id, [])
+        cues = links.cue.get(r.id, [])
         quote = r.values.get("quote")
         by_author = r.values.get("by_author")
         by_author = (by_author == C.YES) if by_author else (not who and not cues and quote in (None, "none"))
@@ -400,19 +491,22 @@ def result_to_records(result, article_id: str, text: str, origin: Origin, contra
             quote = "none"
         for field_name, val in (("stance", r.values.get("stance")), ("quote", quote), ("topic", r.values.get("topic"))):
             if not val:
-                bad("studio-value-missing", f"region {shown(r.id)}", f"the claim has no {field_name}")
+                report.bad("studio-value-missing", f"region {shown(r.id)}", f"the claim has no {field_name}")
         cw = r.values.get("checkworthy")
+        cue = cues[0][1] if cues else None
         claims.append({"id": f"{prefix}/{safe_local(r.id, 'C')}", "article_id": article_id,
                        "span": {"start": r.start, "end": r.end, "text": text[r.start:r.end]},
-                       "claimer": {"entity_id": entity_of[who[0][1].id], "mention_id": mention_id[who[0][1].id]} if who else None,
+                       "claimer": _mention_ref(mention_of, who[0][1]) if who else None,
                        "by_author": by_author,
-                       "cue": {"start": cues[0][1].start, "end": cues[0][1].end, "text": text[cues[0][1].start:cues[0][1].end]} if cues else None,
+                       "cue": {"start": cue.start, "end": cue.end, "text": text[cue.start:cue.end]} if cue else None,
                        "quote": quote, "stance": r.values.get("stance"), "topic": r.values.get("topic"),
-                       "event_ids": [event_id[d.id] for _, d in about.get(r.id, [])],
+                       "event_ids": [event_id[d.id] for _, d in links.about.get(r.id, [])],
                        "checkworthy": None if cw is None else cw == C.YES})
-    if any(f.severity == ERROR for f in findings):
-        return {}, findings
+    return claims
+
+
+def _with_provenance(records: dict, origin: Origin) -> dict:
+    """Each record with its provenance columns: who, gold or candidate, from where, when."""
     prov = {"annotator": origin.annotator, "status": origin.status, "origin": "label-studio",
             "source_ref": origin.source_ref, "updated_at": origin.updated_at}
-    return {"entities": [{**e, **prov} for e in entities], "events": [{**e, **prov} for e in events],
-            "claims": [{**c, **prov} for c in claims]}, findings
+    return {table: [{**r, **prov} for r in rows] for table, rows in records.items()}

@@ -21,7 +21,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError, SetupError, RemoteError
+from ..errors import RemoteError, SetupError
 
 HOST = "127.0.0.1"
 # Variables that Label Studio also reads under their bare names (get_env('X') reads LABEL_STUDIO_X, HEARTEX_X, X).

@@ -21,151 +21,29 @@ import hashlib
 import hmac
 import os
 import secrets
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..store import storage
 from ..contract import ANNOTATION_TABLES, load_contract
-from ..errors import InputError, Refused, RemoteError, SetupError
+from ..errors import InputError, Refused, RemoteError
 from ..findings import ERROR, Finding, sort_findings
 from ..store.importer import ErrorGate, TableChange, records_to_table, table_change
 from . import config as cfg
+from .client import Client
 from . import preannotate as pre
 from .convert import TABLE, Origin, gold_fingerprint, records_to_result, result_to_records
 
 DEFAULT_TITLE = "newscorpus"
 SALT_PATH = Path("annotations") / ".pseudonym-salt"
-PAGE_SIZE = 5000
 IMPORT_CHUNK = 2000
 GOLD_RULES = ("ground-truth", "single", "none")
 PREANNOTATE = ("gazetteer", "model", "gazetteer+model", "none")
-
-
-# --- the connection --------------------------------------------------------------------------------------
-
-class Client:
-    """Label Studio's REST API through the SDK's authenticated HTTP client; JSON in and out, errors as
-    RemoteError (one line, no token)."""
-
-    def __init__(self, url: str | None = None, api_key: str | None = None, timeout: float = 600.0):
-        url = url or os.environ.get("LABEL_STUDIO_URL")
-        key = api_key or os.environ.get("LABEL_STUDIO_API_KEY")
-        if not url or not key:
-            raise SetupError("set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY (a legacy token or a personal access token)")
-        from label_studio_sdk.client import LabelStudio
-        from label_studio_sdk.core.api_error import ApiError
-
-        self.url = url.rstrip("/")
-        self._key = key
-        self._api_error = ApiError
-        try:
-            self._ls = LabelStudio(base_url=self.url, api_key=key, timeout=timeout)
-        except ApiError as exc:
-            raise RemoteError(f"{self.url}: the API key is not usable ({self._detail(exc.body)})") from None
-        self._http = self._ls._client_wrapper.httpx_client
-
-    def _detail(self, body) -> str:
-        if isinstance(body, dict):
-            text = str(body.get("detail") or body.get("validation_errors") or body)
-        else:
-            text = str(body)
-        return " ".join(text.replace(self._key, "***").split())[:300]
-
-    def request(self, method: str, path: str, *, params=None, json=None, raw: bool = False):
-        import httpx
-
-        try:
-            resp = self._http.request(path, method=method, params=params, json=json)
-        except httpx.HTTPError as exc:
-            raise RemoteError(f"{method} {self.url}/{path}: {type(exc).__name__}: {self._detail(exc)}") from None
-        except self._api_error as exc:  # the PAT could not be exchanged for an access token
-            raise RemoteError(f"{self.url}: authentication failed (HTTP {exc.status_code}: {self._detail(exc.body)})") from None
-        if resp.status_code >= 400:
-            try:
-                body = resp.json()
-            except ValueError:
-                body = resp.text[:200]
-            raise RemoteError(f"{method} {self.url}/{path}: HTTP {resp.status_code}: {self._detail(body)}")
-        if raw:
-            return resp.content
-        if not resp.content:
-            return None
-        try:
-            return resp.json()
-        except ValueError:
-            raise RemoteError(f"{method} {self.url}/{path}: the answer is not JSON") from None
-
-    # projects ------------------------------------------------------------------------------------------
-    def find_project(self, title: str) -> dict | None:
-        found, page = [], 1
-        while True:
-            data = self.request("GET", "api/projects/", params={"title": title, "page_size": 100, "page": page})
-            found += [p for p in data["results"] if p["title"] == title]
-            if not data.get("next"):
-                break
-            page += 1
-        if len(found) > 1:
-            raise RemoteError(f"{len(found)} projects are titled {title!r} (ids {', '.join(str(p['id']) for p in found)}); rename all but one")
-        return found[0] if found else None
-
-    def list_tasks(self, project_id: int) -> list[dict]:
-        """Every task of the project (id and data), a few large pages."""
-        out, page = [], 1
-        while True:
-            try:
-                data = self.request("GET", "api/tasks/", params={"project": project_id, "page_size": PAGE_SIZE, "page": page,
-                                                                 "fields": "task_only"})
-            except RemoteError as exc:
-                if "HTTP 404" in str(exc) and page > 1:
-                    break
-                raise
-            tasks = data.get("tasks", [])
-            out += [{"id": t["id"], "data": t["data"], "total_annotations": t.get("total_annotations") or 0} for t in tasks]
-            if len(tasks) < PAGE_SIZE or len(out) >= data.get("total", 0):
-                break
-            page += 1
-        return out
-
-    def snapshot(self, project_id: int, wait: float = 600.0) -> list[dict]:
-        """The project as the snapshot export gives it (tasks with annotations, region ids and relations)."""
-        # predictions in full, not their ids: pull compares each annotation with the pre-annotation it started from
-        snap = self.request("POST", f"api/projects/{project_id}/exports/",
-                            json={"title": "newscorpus pull", "serialization_options": {"predictions": {"only_id": False}}})
-        sid = snap["id"]
-        try:
-            deadline = time.monotonic() + wait
-            while snap.get("status") not in ("completed", "failed"):
-                if time.monotonic() > deadline:
-                    raise RemoteError(f"the snapshot export {sid} of project {project_id} did not complete in {wait:.0f} s")
-                time.sleep(0.5)
-                snap = self.request("GET", f"api/projects/{project_id}/exports/{sid}")
-            if snap["status"] == "failed":
-                raise RemoteError(f"the snapshot export {sid} of project {project_id} failed")
-            import json as _json
-
-            raw = self.request("GET", f"api/projects/{project_id}/exports/{sid}/download", params={"exportType": "JSON"}, raw=True)
-            try:
-                return _json.loads(raw)
-            except ValueError:
-                raise RemoteError(f"the snapshot export {sid} of project {project_id} is not JSON") from None
-        finally:
-            try:
-                self.request("DELETE", f"api/projects/{project_id}/exports/{sid}")
-            except RemoteError:
-                pass
-
-    def users(self) -> dict[int, str]:
-        data = self.request("GET", "api/users/")
-        users = data if isinstance(data, list) else data.get("results", []) if isinstance(data, dict) else None
-        if not isinstance(users, list):
-            raise RemoteError(f"GET {self.url}/api/users/: the answer is not a list of users")
-        return {u["id"]: u.get("email") if isinstance(u.get("email"), str) else "" for u in users
-                if isinstance(u, dict) and isinstance(u.get("id"), int)}
 
 
 # --- pseudonyms --------------------------------------------------------------------------------------------
@@ -292,24 +170,64 @@ def push(root: Path, title: str = DEFAULT_TITLE, client: Client | None = None, d
     settings = _project_settings(root, contract)
     project = client.find_project(title)
     result = PushResult(project["id"] if project else None, dry_run=dry_run)
+    project = _create_or_update_project(client, project, title, settings, result)
+    existing = _tasks_by_article(client, project["id"]) if project is not None else {}
+    result.preannotation = suggester.version if suggester else None
+    new_tasks, updates = _plan_tasks(arts, gold, existing, suggester, f"gold-{contract.version}", result)
+    result.created = len(new_tasks)
+    result.predictions_updated = sum(1 for u in updates if u.preannotation is None)  # gold replaced
+    if dry_run:
+        return result
+    for i in range(0, len(new_tasks), IMPORT_CHUNK):
+        client.request("POST", f"api/projects/{project['id']}/import", json=new_tasks[i:i + IMPORT_CHUNK])
+        if progress:
+            progress(f"imported {min(i + IMPORT_CHUNK, len(new_tasks))}/{len(new_tasks)} tasks")
+    for update in updates:
+        _replace_predictions(client, update)
+    result.findings = sort_findings(result.findings)
+    return result
+
+
+class _Update(NamedTuple):
+    """A task whose predictions push replaces: by the article's new gold, or by a newer pre-annotation."""
+
+    task: dict
+    article: dict
+    fingerprint: str  # of the article's gold
+    predictions: list
+    preannotation: str | None  # the pre-annotator's version when the predictions are a pre-annotation
+
+
+def _create_or_update_project(client: Client, project: dict | None, title: str, settings: dict, result: PushResult) -> dict | None:
+    """The project, created if there is none, its config and instructions updated if they are not these
+    `settings`; noted in `result`. On a dry run nothing is sent, and a project to create stays None."""
     if project is None:
         result.project_created = True
-        if not dry_run:
+        if not result.dry_run:
             project = client.request("POST", "api/projects/", json={"title": title, **settings})
             result.project_id = project["id"]
     elif project.get("description") != settings["description"]:
         result.config_updated = True
-        if not dry_run:
+        if not result.dry_run:
             client.request("PATCH", f"api/projects/{project['id']}/", json=settings)
+    return project
+
+
+def _tasks_by_article(client: Client, project_id: int) -> dict[str, dict]:
+    """The project's tasks by the article id they hold (the first task of an article if it has several)."""
     existing = {}
-    if project is not None:
-        for task in client.list_tasks(project["id"]):
-            aid = task["data"].get("article_id")
-            if aid is not None:
-                existing.setdefault(aid, task)
-    model_version = f"gold-{contract.version}"
+    for task in client.list_tasks(project_id):
+        aid = task["data"].get("article_id")
+        if aid is not None:
+            existing.setdefault(aid, task)
+    return existing
+
+
+def _plan_tasks(arts: list, gold: dict, existing: dict, suggester, model_version: str, result: PushResult) -> tuple[list, list]:
+    """What push sends, article by article: a new task (gold as the prediction, else a pre-annotation) for an
+    article with none, an _Update where the gold or the pre-annotator changed, nothing otherwise. The tasks
+    left alone (unchanged, or their text changed: a finding) are counted in `result`."""
     new_tasks, updates = [], []
-    result.preannotation = suggester.version if suggester else None
 
     def suggestion(art):
         p = suggester.prediction(art["text"])
@@ -334,32 +252,29 @@ def push(root: Path, title: str = DEFAULT_TITLE, client: Client | None = None, d
             result.findings.append(Finding("studio-text-changed", TABLE, f"task {task['id']}", "data.text_sha256",
                                            f"article {aid} changed since it was pushed; its task was left as it is"))
         elif task["data"].get("gold_sha256") != fp:
-            updates.append((task, art, fp, pred, None))
+            updates.append(_Update(task, art, fp, pred, None))
         elif version and task["data"].get("preannotation") != version and not task.get("total_annotations"):
-            updates.append((task, art, fp, suggestion(art), version))  # a better gazetteer, nobody annotated it yet
+            updates.append(_Update(task, art, fp, suggestion(art), version))  # a better gazetteer, nobody annotated it yet
         else:
             result.unchanged += 1
-    result.created, result.predictions_updated = len(new_tasks), sum(1 for u in updates if u[4] is None)  # gold replaced
-    if dry_run:
-        return result
-    for i in range(0, len(new_tasks), IMPORT_CHUNK):
-        client.request("POST", f"api/projects/{project['id']}/import", json=new_tasks[i:i + IMPORT_CHUNK])
-        if progress:
-            progress(f"imported {min(i + IMPORT_CHUNK, len(new_tasks))}/{len(new_tasks)} tasks")
-    for task, art, fp, pred, version in updates:
-        old = client.request("GET", "api/predictions/", params={"task": task["id"]})
-        for p in old if isinstance(old, list) else old.get("results", []):
-            if str(p.get("model_version", "")).startswith("gold-") or pre.is_preannotation(p.get("model_version")):
-                client.request("DELETE", f"api/predictions/{p['id']}/")
-        for p in pred:
-            client.request("POST", "api/predictions/", json={"task": task["id"], **p})
-        data = {**task["data"], **_task_data(art, fp)}
-        data.pop("preannotation", None)
-        if version:
-            data["preannotation"] = version
-        client.request("PATCH", f"api/tasks/{task['id']}/", json={"data": data})
-    result.findings = sort_findings(result.findings)
-    return result
+    return new_tasks, updates
+
+
+def _replace_predictions(client: Client, update: _Update) -> None:
+    """Delete the task's gold and pre-annotation predictions (not other models'), send the new ones, and
+    refresh the task's data (text hash, gold fingerprint, pre-annotator version)."""
+    task = update.task
+    old = client.request("GET", "api/predictions/", params={"task": task["id"]})
+    for p in old if isinstance(old, list) else old.get("results", []):
+        if str(p.get("model_version", "")).startswith("gold-") or pre.is_preannotation(p.get("model_version")):
+            client.request("DELETE", f"api/predictions/{p['id']}/")
+    for p in update.predictions:
+        client.request("POST", "api/predictions/", json={"task": task["id"], **p})
+    data = {**task["data"], **_task_data(update.article, update.fingerprint)}
+    data.pop("preannotation", None)
+    if update.preannotation:
+        data["preannotation"] = update.preannotation
+    client.request("PATCH", f"api/tasks/{task['id']}/", json={"data": data})
 
 
 # --- pull ------------------------------------------------------------------------------------------------
@@ -453,6 +368,62 @@ def pull(root: Path, title: str = DEFAULT_TITLE, client: Client | None = None, g
     check_gold_rule(gold_rule)
     contract = load_contract(root)
     client = client or Client()
+    pid, export = _export_of(client, title, progress)
+    users = client.users()
+    result = PullResult(pid, tasks=len(export), dry_run=dry_run)
+    with storage.corpus_lock(root):
+        old_figures = pre.read_figures(root)  # a damaged file stops the pull before anything is written
+        salt = load_salt(root, create=not dry_run)
+        tables = storage.all_tables(root, contract)
+        src = _Sources(pid, contract, gold_rule, salt, users,
+                       articles={a["id"]: a for a in tables["articles"].select(["id", "text", "text_sha256"]).to_pylist()},
+                       local_gold={t: _rows_by_article(tables[t], "gold") for t in ANNOTATION_TABLES})
+        got = _Harvest()
+        for task in sorted(export, key=lambda t: t["id"]):
+            _harvest_task(task, src, got)
+        result.annotations = got.annotations
+        changes, refused_keys, more = _merge_validated(contract, tables, got.converted)
+        got.findings += more
+        accepted = _tally(result, got, tables, changes, refused_keys)
+        if result.changed and not dry_run:
+            storage.write_tables(root, {t: changes[t] for t in ANNOTATION_TABLES if _is_changed(result.changes[t])}, contract)
+            result.written = True
+        # the figures of the annotations that went in; this project's earlier ones are replaced
+        mine = dict(v for k, v in sorted(got.figures.items()) if k in accepted)
+        result.preannotation = pre.summarize(mine)
+        if not dry_run:
+            stored = pre.merge_figures(old_figures, f"label-studio:project/{pid}/", mine)
+            pre.write_figures(root, stored)
+    return result
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """What the conversion of a task's annotations reads: the project, the rules, the corpus as it is."""
+
+    project_id: int
+    contract: object
+    gold_rule: str
+    salt: bytes
+    users: dict  # Label Studio user id -> e-mail
+    articles: dict  # article id -> {id, text, text_sha256}
+    local_gold: dict  # table -> article id -> its gold rows
+
+
+@dataclass
+class _Harvest:
+    """What the tasks of an export give, in task order: the annotations converted, and the findings."""
+
+    annotations: int = 0  # of tasks whose article is in the corpus
+    converted: list = field(default_factory=list)  # _Converted
+    findings: list = field(default_factory=list)
+    gold_articles: dict = field(default_factory=dict)  # article id -> annotation key that gives its gold
+    figures: dict = field(default_factory=dict)  # annotation key -> (source_ref, pre-annotation figures)
+
+
+def _export_of(client: Client, title: str, progress=None) -> tuple[int, list]:
+    """(project id, its snapshot export checked by check_export). InputError if there is no such project, or
+    if it is not one newscorpus pushed (no task holds an article id)."""
     project = client.find_project(title)
     if project is None:
         raise InputError(f"no Label Studio project titled {title!r} at {client.url}; push first")
@@ -463,94 +434,91 @@ def pull(root: Path, title: str = DEFAULT_TITLE, client: Client | None = None, g
     if export and not any(isinstance((t.get("data") or {}).get("article_id"), str) for t in export):
         raise InputError(f"project {title!r} (id {pid}) at {client.url}: none of its {len(export)} task(s) has data.article_id; "
                          "it is not a project pushed by newscorpus (another labeling config?); nothing was pulled")
-    users = client.users()
-    result = PullResult(pid, tasks=len(export), dry_run=dry_run)
-    findings: list[Finding] = []
-    with storage.corpus_lock(root):
-        old_figures = pre.read_figures(root)  # a damaged file stops the pull before anything is written
-        salt = load_salt(root, create=not dry_run)
-        tables = storage.all_tables(root, contract)
-        articles = {a["id"]: a for a in tables["articles"].select(["id", "text", "text_sha256"]).to_pylist()}
-        local_gold = {t: _rows_by_article(tables[t], "gold") for t in ANNOTATION_TABLES}
-        converted: list[_Converted] = []
-        gold_articles: dict[str, tuple] = {}  # article id -> annotation key that gives its gold
-        figures: dict[tuple, tuple[str, dict]] = {}  # annotation key -> (source_ref, pre-annotation figures)
-        for task in sorted(export, key=lambda t: t["id"]):
-            tid, data = task["id"], task.get("data") or {}
-            aid = data.get("article_id")
-            anns = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
-            if not anns:
+    return pid, export
+
+
+def _harvest_task(task: dict, src: _Sources, got: _Harvest) -> None:
+    """Pick a task's annotations and convert them into `got`: each annotator's latest as candidate, and the one
+    the gold rule picks as gold. Nothing if the task's article is unknown (a warning) or its text changed since
+    the push (an error for each annotation); figures for the annotations that started from a pre-annotation."""
+    tid, data = task["id"], task.get("data") or {}
+    aid = data.get("article_id")
+    anns = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
+    if not anns:
+        return
+    art = src.articles.get(aid) if isinstance(aid, str) else None
+    if art is None:
+        got.findings.append(Finding("studio-article-unknown", TABLE, f"task {tid}", "data.article_id",
+                                    f"article {aid!r} is not in the corpus; {len(anns)} annotation(s) left in Label Studio"))
+        return
+    got.annotations += len(anns)
+    if data.get("text_sha256") != art["text_sha256"]:
+        for a in anns:
+            got.findings.append(Finding("studio-text-changed", TABLE, f"task {tid} annotation {a['id']}", "data.text_sha256",
+                                        f"article {aid} changed since it was pushed; the annotation is refused, not re-anchored"))
+        return
+    pseud = {a["id"]: pseudonym(src.salt, *_annotator(a.get("completed_by"), src.users)) for a in anns}
+    latest: dict[str, dict] = {}  # pseudonym -> the annotator's latest annotation
+    for a in sorted(anns, key=lambda a: (a.get("updated_at") or "", a["id"])):
+        if pseud[a["id"]] in latest:
+            old = latest[pseud[a["id"]]]
+            got.findings.append(Finding("studio-annotation-superseded", TABLE, f"task {tid} annotation {old['id']}", None,
+                                        f"annotator {pseud[a['id']]} has a later annotation {a['id']} of this task"))
+        latest[pseud[a["id"]]] = a
+    chosen, why = _pick_gold(anns, src.gold_rule, pseud)
+    if why:
+        got.findings.append(Finding("studio-gold-ambiguous", TABLE, f"task {tid}", None, why + "; no gold taken"))
+    for a in latest.values():
+        sent = _suggestion_of(a, task)
+        if sent is not None:
+            ref = Origin(src.project_id, tid, a["id"], "", "", "").source_ref
+            got.figures[(tid, a["id"])] = (ref, {"model_version": sent.get("model_version"),
+                                                 **pre.compare(sent.get("result"), a.get("result"))})
+    todo = [(a, "candidate") for a in latest.values()]
+    if chosen is not None:
+        todo.append((chosen, "gold"))
+    _convert_annotations(todo, task, art, pseud, src, got)
+
+
+def _convert_annotations(todo: list, task: dict, art: dict, pseud: dict, src: _Sources, got: _Harvest) -> None:
+    """Convert each (annotation, status) of a task (convert.result_to_records). An annotation with an error
+    finding gives nothing, not even as gold; a gold one that would overwrite locally edited gold is refused."""
+    tid, data = task["id"], task.get("data") or {}
+    aid = data["article_id"]
+    failed = set()
+    for a, status in todo:
+        if a["id"] in failed:
+            continue
+        origin = Origin(src.project_id, tid, a["id"], pseud[a["id"]], status, _utc(a.get("updated_at") or a.get("created_at")))
+        prefix = aid if status == "gold" else f"{aid}/{origin.annotator}"
+        records, found = result_to_records(a.get("result"), aid, art["text"], origin, src.contract, prefix)
+        got.findings += found
+        if any(f.severity == ERROR for f in found):
+            failed.add(a["id"])
+            continue
+        if status == "gold":
+            conflict = _gold_conflict(src.local_gold, aid, data.get("gold_sha256"), records, src.project_id, tid)
+            if conflict:
+                got.findings.append(Finding("studio-gold-conflict", TABLE, origin.record, None, conflict))
                 continue
-            art = articles.get(aid) if isinstance(aid, str) else None
-            if art is None:
-                findings.append(Finding("studio-article-unknown", TABLE, f"task {tid}", "data.article_id",
-                                        f"article {aid!r} is not in the corpus; {len(anns)} annotation(s) left in Label Studio"))
-                continue
-            result.annotations += len(anns)
-            if data.get("text_sha256") != art["text_sha256"]:
-                for a in anns:
-                    findings.append(Finding("studio-text-changed", TABLE, f"task {tid} annotation {a['id']}", "data.text_sha256",
-                                            f"article {aid} changed since it was pushed; the annotation is refused, not re-anchored"))
-                continue
-            pseud = {a["id"]: pseudonym(salt, *_annotator(a.get("completed_by"), users)) for a in anns}
-            latest: dict[str, dict] = {}
-            for a in sorted(anns, key=lambda a: (a.get("updated_at") or "", a["id"])):
-                if pseud[a["id"]] in latest:
-                    old = latest[pseud[a["id"]]]
-                    findings.append(Finding("studio-annotation-superseded", TABLE, f"task {tid} annotation {old['id']}", None,
-                                            f"annotator {pseud[a['id']]} has a later annotation {a['id']} of this task"))
-                latest[pseud[a["id"]]] = a
-            chosen, why = _pick_gold(anns, gold_rule, pseud)
-            if why:
-                findings.append(Finding("studio-gold-ambiguous", TABLE, f"task {tid}", None, why + "; no gold taken"))
-            todo = [(a, "candidate") for a in latest.values()]
-            for a in latest.values():
-                sent = _suggestion_of(a, task)
-                if sent is not None:
-                    ref = Origin(pid, tid, a["id"], "", "", "").source_ref
-                    figures[(tid, a["id"])] = (ref, {"model_version": sent.get("model_version"),
-                                                     **pre.compare(sent.get("result"), a.get("result"))})
-            if chosen is not None:
-                todo.append((chosen, "gold"))
-            failed = set()
-            for a, status in todo:
-                if a["id"] in failed:
-                    continue
-                origin = Origin(pid, tid, a["id"], pseud[a["id"]], status, _utc(a.get("updated_at") or a.get("created_at")))
-                prefix = aid if status == "gold" else f"{aid}/{origin.annotator}"
-                records, found = result_to_records(a.get("result"), aid, art["text"], origin, contract, prefix)
-                findings += found
-                if any(f.severity == ERROR for f in found):
-                    failed.add(a["id"])
-                    continue
-                if status == "gold":
-                    conflict = _gold_conflict(local_gold, aid, data.get("gold_sha256"), records, pid, tid)
-                    if conflict:
-                        findings.append(Finding("studio-gold-conflict", TABLE, origin.record, None, conflict))
-                        continue
-                    gold_articles[aid] = (tid, a["id"])
-                converted.append(_Converted((tid, a["id"]), aid, origin.annotator, status, records))
-        changes, refused_keys, more = _merge_validated(contract, tables, converted)
-        findings += more
-        accepted = {c.key for c in converted} - refused_keys
-        error_keys = {(int(f.record.split()[1]), int(f.record.split()[3])) for f in findings
-                      if f.severity == ERROR and f.record and f.record.startswith("task ") and len(f.record.split()) == 4}
-        result.refused = len(error_keys - accepted)
-        result.accepted = len(accepted)
-        result.gold_articles = sorted(a for a, k in gold_articles.items() if k not in refused_keys)
-        result.changes = {t: table_change(tables[t], changes[t]) for t in ANNOTATION_TABLES} if changes else \
-            {t: TableChange(unchanged=tables[t].num_rows) for t in ANNOTATION_TABLES}
-        result.findings = sort_findings(findings)
-        if result.changed and not dry_run:
-            storage.write_tables(root, {t: changes[t] for t in ANNOTATION_TABLES if _is_changed(result.changes[t])}, contract)
-            result.written = True
-        # the figures of the annotations that went in; this project's earlier ones are replaced
-        mine = dict(v for k, v in sorted(figures.items()) if k in accepted)
-        result.preannotation = pre.summarize(mine)
-        if not dry_run:
-            stored = pre.merge_figures(old_figures, f"label-studio:project/{pid}/", mine)
-            pre.write_figures(root, stored)
-    return result
+            got.gold_articles[aid] = (tid, a["id"])
+        got.converted.append(_Converted((tid, a["id"]), aid, origin.annotator, status, records))
+
+
+def _tally(result: PullResult, got: _Harvest, tables: dict, changes: dict | None, refused_keys: set) -> set:
+    """Fill in `result` from the merge: the annotations accepted and refused (those with an error finding, of
+    conversion or of the gate), the articles whose gold was taken, each table's change, the findings sorted.
+    Returns the keys of the accepted annotations."""
+    accepted = {c.key for c in got.converted} - refused_keys
+    error_keys = {(int(f.record.split()[1]), int(f.record.split()[3])) for f in got.findings
+                  if f.severity == ERROR and f.record and f.record.startswith("task ") and len(f.record.split()) == 4}
+    result.refused = len(error_keys - accepted)
+    result.accepted = len(accepted)
+    result.gold_articles = sorted(a for a, k in got.gold_articles.items() if k not in refused_keys)
+    result.changes = {t: table_change(tables[t], changes[t]) for t in ANNOTATION_TABLES} if changes else \
+        {t: TableChange(unchanged=tables[t].num_rows) for t in ANNOTATION_TABLES}
+    result.findings = sort_findings(got.findings)
+    return accepted
 
 
 def _annotator(completed_by, users: dict) -> tuple[str | None, int | None]:
