@@ -320,7 +320,8 @@ def test_card_render_is_a_pure_function_of_the_data(built):
 
 
 def test_a_release_and_the_corpus_it_was_built_from_do_not_differ(built):
-    from newscorpus.release.diff import diff_snapshots, snapshot_corpus, snapshot_release
+    from newscorpus.release.diff import diff_snapshots
+    from newscorpus.release.snapshot import snapshot_corpus, snapshot_release
 
     root, out = built
     assert diff_snapshots(snapshot_release(out), snapshot_corpus(root)).empty()

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from newscorpus.cli import main
 from newscorpus.release.build import build_release
-from newscorpus.release.diff import UndeclaredChanges, resolve, diff_snapshots
+from newscorpus.release.diff import UndeclaredChanges, diff_snapshots
+from newscorpus.release.snapshot import resolve
 
 from conftest import span
 from test_release_support import TEXTS, build_corpus, import_records, records

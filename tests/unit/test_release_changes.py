@@ -6,7 +6,8 @@ import pytest
 from conftest import article, claim, entity, mention, span
 
 from newscorpus.errors import InputError
-from newscorpus.release.diff import diff_snapshots, load_declared, snapshot_records, undeclared
+from newscorpus.release.diff import diff_snapshots, load_declared, undeclared
+from newscorpus.release.snapshot import snapshot_records
 
 TEXT = "Putin met Tokayev in Almaty."
 

@@ -8,8 +8,8 @@ import pyarrow as pa
 from conftest import article, claim, entity, event, make_root, mention, span
 
 from newscorpus.contract import load_contract
-from newscorpus.release.diff import (KINDS, PROVENANCE, diff_snapshots, render_changelog, snapshot_built,
-                                     snapshot_records, undeclared)
+from newscorpus.release.diff import diff_snapshots, render_changelog, undeclared
+from newscorpus.release.snapshot import KINDS, PROVENANCE, snapshot_built, snapshot_records
 from newscorpus.release.features import release_schema
 from newscorpus.release.tables import config_tables
 

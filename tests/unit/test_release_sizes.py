@@ -4,7 +4,7 @@ import pyarrow as pa
 import pytest
 
 from newscorpus.release.build import ArrowSize
-from newscorpus.release.diff import IdList, Snapshot
+from newscorpus.release.snapshot import IdList, Snapshot
 
 SPAN = pa.struct([("start", pa.int32()), ("text", pa.string())])
 

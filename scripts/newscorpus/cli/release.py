@@ -117,7 +117,8 @@ def diff(old, new, fmt, include_unlicensed, path):
       newscorpus release diff release/0.1.0 .
     """
     from ..errors import CorpusNotFound
-    from ..release.diff import diff_snapshots, format_diff, left_out_declarations, load_declared, resolve, undeclared
+    from ..release.diff import diff_snapshots, format_diff, left_out_declarations, load_declared, undeclared
+    from ..release.snapshot import resolve
 
     try:
         root = _root(path)

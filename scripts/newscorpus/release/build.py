@@ -347,7 +347,7 @@ def _measure(root, contract, schema, ranges, exclude=()) -> tuple[dict, object, 
 def _build(root, version, out, previous, contract, report, max_shard_bytes, max_row_group_bytes, say,
            piece_articles=None, include_unlicensed=False) -> BuildResult:
     from ..figures import process_figures
-    from . import card, croissant, diff
+    from . import card, croissant, diff, snapshot
     from .tables import (PIECE_ARTICLES, candidate_rows, config_tables, piece_ranges, read_piece, scan_annotations,
                          unlicensed_articles)
 
@@ -400,8 +400,8 @@ def _build(root, version, out, previous, contract, report, max_shard_bytes, max_
                 result.rows[config][split] = writer.size.num_rows
         say("diffing against the previous release")
         # the rows just written, read back a config at a time as the diff asks for them (ids only for a first release)
-        new_snap = diff.snapshot_release(stage) if previous else diff.snapshot_release_ids(stage)
-        old_snap = diff.snapshot_release(previous) if previous else None
+        new_snap = snapshot.snapshot_release(stage) if previous else snapshot.snapshot_release_ids(stage)
+        old_snap = snapshot.snapshot_release(previous) if previous else None
         # an article left out for its license is a removal the build itself declares (the card says so too)
         declared = diff.load_declared(root) + diff.left_out_declarations(exclude)
         changes = diff.diff_snapshots(old_snap, new_snap)
@@ -423,7 +423,7 @@ def _build(root, version, out, previous, contract, report, max_shard_bytes, max_
         result.files = {rel: (stage / rel).stat().st_size for rel in [*release_files(stage), CHECKSUMS]}
         _fsync_tree(stage)
         swap_into_place(stage, out)
-        changes.new = diff.snapshot_release(out) if previous else diff.snapshot_release_ids(out)  # not the stage's
+        changes.new = snapshot.snapshot_release(out) if previous else snapshot.snapshot_release_ids(out)  # not the stage's
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return result
