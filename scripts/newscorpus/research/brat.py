@@ -237,130 +237,186 @@ class _Ann:
 def _read_ann(text: str, ann: str, contract: Contract, source: str) -> _Ann:
     """Parse a .ann; InputError `SOURCE:LINE: ID: what is wrong` on a line it cannot read, a span that is not the
     text's, an unknown type, role, attribute or value, or a reference to an annotation that is not there."""
-    etypes, vtypes = set(contract.entity_types), {brat_type(t): t for t in contract.event_types}
-    attributes = brat_attributes(contract)
-    a = _Ann()
-    refs = []  # (line, annotation id, referenced id, what it must be)
+    return _AnnReader(text, contract, source).read(ann)
 
-    def fail(n, what, msg):  # one printable line, whatever the file holds
-        raise InputError("".join(c if c.isprintable() else repr(c)[1:-1] for c in f"{source}:{n}: {what}: {msg}"[:400]))
 
-    for n, line in enumerate(ann.split("\n"), 1):
-        line = line[:-1] if line.endswith("\r") else line  # a .ann saved with CRLF line ends
-        if not line.strip():
-            continue
-        if "\t" not in line:
-            raise InputError(f"{source}:{n}: cannot read the line (no tab after the annotation id)")
-        head, rest = line.split("\t", 1)
-        if head != "*":
-            if head in a.line:
-                fail(n, head, f"the annotation id is used twice (also on line {a.line[head]})")
-            a.line[head] = n
+class _AnnReader:
+    """A .ann read line by line: each kind of line (T, E, A, R, *, #) parsed, then checked by its own method;
+    the references between annotations are checked once every line is in."""
+
+    def __init__(self, text: str, contract: Contract, source: str):
+        self.text, self.contract, self.source = text, contract, source
+        self.etypes, self.vtypes = set(contract.entity_types), {brat_type(t): t for t in contract.event_types}
+        self.attributes = brat_attributes(contract)
+        self.a = _Ann()
+        self.refs: list = []  # (line, annotation id, referenced id, what it must be)
+
+    def fail(self, n, what, msg):  # one printable line, whatever the file holds
+        raise InputError("".join(c if c.isprintable() else repr(c)[1:-1] for c in f"{self.source}:{n}: {what}: {msg}"[:400]))
+
+    def read(self, ann: str) -> _Ann:
+        kinds = {"T": self._text_bound, "E": self._event, "A": self._attribute, "R": self._relation, "*": self._equivalence,
+                 "#": self._note}
+        for n, line in enumerate(ann.split("\n"), 1):
+            line = line[:-1] if line.endswith("\r") else line  # a .ann saved with CRLF line ends
+            if not line.strip():
+                continue
+            if "\t" not in line:
+                raise InputError(f"{self.source}:{n}: cannot read the line (no tab after the annotation id)")
+            head, rest = line.split("\t", 1)
+            if head != "*":
+                if head in self.a.line:
+                    self.fail(n, head, f"the annotation id is used twice (also on line {self.a.line[head]})")
+                self.a.line[head] = n
+            kind = kinds.get("*" if head == "*" else head[:1])
+            if kind is None:
+                self.fail(n, head, "not an annotation this conversion reads (T, E, A, R, *, #)")
+            kind(n, head, rest)
+        self._check_references()
+        self._check_unlinked()
+        return self.a
+
+    def _parsed(self, n, parse, rest):
         try:
-            if head.startswith("T"):
-                label_frags, covered = rest.split("\t", 1) if "\t" in rest else (rest, None)
-                label, frags = label_frags.split(" ", 1)
-                pos = [tuple(map(int, f.split())) for f in frags.split(";")]
-                if any(len(p) != 2 for p in pos):
-                    raise ValueError("an offset fragment is not START END")
-            elif head.startswith("E"):
-                parts = rest.split()
-                label, trig = parts[0].split(":", 1)
-                args = [tuple(p.split(":", 1)) for p in parts[1:]]
-                if any(len(x) != 2 for x in args):
-                    raise ValueError("an argument is not ROLE:ID")
-            elif head.startswith("A"):
-                parts = rest.split()
-                if len(parts) not in (2, 3):
-                    raise ValueError("an attribute line is NAME ID [VALUE]")
-            elif head.startswith("R"):
-                label, a1, a2 = rest.split()
-                a1, a2 = a1.split(":", 1)[1], a2.split(":", 1)[1]
-            elif head == "*":
-                label, *members = rest.split()
-            elif head.startswith("#"):
-                kind_target, data = rest.split("\t", 1) if "\t" in rest else (rest, "")
-                kind, target = kind_target.split(" ", 1)
+            return parse(rest)
         except (ValueError, IndexError) as exc:
-            fail(n, "cannot read the line", str(exc)[:100])
-        if head.startswith("T"):
-            if label not in etypes and label not in vtypes and label not in ("Claim", "Cue"):
-                fail(n, head, f"unknown type {label!r}: not an entity type, an event type (with _ for .), Claim or Cue of the ontology")
-            start, end = pos[0][0], pos[-1][1]
-            if any(not 0 <= s < e <= len(text) for s, e in pos) or any(p[1] > q[0] for p, q in zip(pos, pos[1:])):
-                fail(n, head, f"offsets {frags} are not within the text (0-{len(text)}) in order")
-            if any(text[p[1]:q[0]].strip() for p, q in zip(pos, pos[1:])):
-                fail(n, head, f"the fragments {frags} leave out text that is not white space; a span here is one stretch of text")
-            parts = " ".join(text[s:e] for s, e in pos)
-            if covered is not None and covered not in (_oneline(text[start:end]), parts):
-                fail(n, head, f"the line says {covered[:60]!r}, the text at {start}-{end} is {_oneline(text[start:end])[:60]!r}")
-            a.T[head] = (label, start, end)
-        elif head.startswith("E"):
-            if label not in vtypes:
-                fail(n, head, f"unknown event type {label!r} (brat writes {brat_type(contract.event_types[0])} for {contract.event_types[0]})")
-            roles = contract.ontology["event_types"][vtypes[label]]["roles"]
-            for role, target in args:
-                if role.rstrip("0123456789") not in roles:
-                    fail(n, head, f"{role.rstrip('0123456789')!r} is not a role of {vtypes[label]} (roles: {', '.join(roles)})")
-                refs.append((n, head, target, "mention"))
-            refs.append((n, head, trig, f"trigger:{label}"))
-            a.E[head] = (label, trig, args)
-        elif head.startswith("A"):
-            name, target, value = parts[0], parts[1], parts[2] if len(parts) > 2 else True
-            if name not in attributes:
-                fail(n, head, f"unknown attribute {name!r} (attributes: {', '.join(attributes)})")
-            on, _, values = attributes[name]
-            if (values is None) != (value is True) or (values is not None and value not in values):
-                fail(n, head, f"{name} takes {'no value' if values is None else 'one of ' + '|'.join(values)}, not {value!r}")
-            if name in a.attrs[target]:
-                fail(n, head, f"{target} has {name} twice")
-            a.attrs[target][name] = value
-            refs.append((n, head, target, "E" if on == "event" else on))
-        elif head.startswith("R"):
-            if label not in ("Claimer", "Cue", "About"):
-                fail(n, head, f"unknown relation {label!r} (relations: Claimer, Cue, About)")
-            refs += [(n, head, a1, "claim"), (n, head, a2, {"Claimer": "mention", "Cue": "cue", "About": "event"}[label])]
-            a.rels.append((label, a1, a2))
-        elif head == "*":
-            if label != "Coref":
-                fail(n, "*", f"unknown equivalence {label!r} (only Coref)")
-            refs += [(n, "*", m, "mention") for m in members]
-            a.coref.append(members)
-        elif head.startswith("#"):
-            if kind != "AnnotatorNotes":
-                fail(n, head, f"unknown note {kind!r} (only AnnotatorNotes)")
-            refs.append((n, head, target, "any"))
-            try:
-                note = json.loads(data)
-            except json.JSONDecodeError:
-                note = {}  # a note written in brat: free text, not ours
-            a.notes[target] = note if isinstance(note, dict) else {}
-        else:
-            fail(n, head, "not an annotation this conversion reads (T, E, A, R, *, #)")
-    triggers = defaultdict(list)
-    for e, (_, trig, _) in a.E.items():
-        triggers[trig].append(e)
-    for n, who, target, what in refs:
-        label = a.T[target][0] if target in a.T else None
-        ok = {"mention": label in etypes, "claim": label == "Claim", "cue": label == "Cue", "any": target in a.T or target in a.E, "E": target in a.E,
-              "event": target in a.E or len(triggers.get(target, ())) == 1}.get(what)
-        if what.startswith("trigger:"):
-            ok = label == what.split(":", 1)[1]
-        if not ok:
-            there = f"{target} is {'a ' + label if label else 'an event' if target in a.E else 'not in the file'}"
-            want = {"mention": "an entity mention", "claim": "a Claim", "cue": "a Cue", "any": "an annotation", "E": "an event (E)",
-                    "event": "an event (its E, or a trigger of exactly one event)"}.get(what, f"a {what.split(':', 1)[-1]} trigger")
-            fail(n, who, f"refers to {target}, which must be {want}; {there}")
-    for t, (label, _, _) in a.T.items():
-        if label in vtypes and t not in triggers:
-            fail(a.line[t], t, f"a {label} trigger with no event (E line)")
-        if label == "Cue" and not any(lab == "Cue" and a2 == t for lab, _, a2 in a.rels):
-            fail(a.line[t], t, "a Cue that no claim's Cue relation points at")
-        if label == "Claim":
-            for lab in ("Claimer", "Cue"):
-                if sum(1 for x, a1, _ in a.rels if x == lab and a1 == t) > 1:
-                    fail(a.line[t], t, f"the claim has more than one {lab} relation")
-    return a
+            self.fail(n, "cannot read the line", str(exc)[:100])
+
+    def _text_bound(self, n, head, rest):
+        def parse(rest):
+            label_frags, covered = rest.split("\t", 1) if "\t" in rest else (rest, None)
+            label, frags = label_frags.split(" ", 1)
+            pos = [tuple(map(int, f.split())) for f in frags.split(";")]
+            if any(len(p) != 2 for p in pos):
+                raise ValueError("an offset fragment is not START END")
+            return label, frags, pos, covered
+
+        label, frags, pos, covered = self._parsed(n, parse, rest)
+        text = self.text
+        if label not in self.etypes and label not in self.vtypes and label not in ("Claim", "Cue"):
+            self.fail(n, head, f"unknown type {label!r}: not an entity type, an event type (with _ for .), Claim or Cue of the ontology")
+        start, end = pos[0][0], pos[-1][1]
+        if any(not 0 <= s < e <= len(text) for s, e in pos) or any(p[1] > q[0] for p, q in zip(pos, pos[1:])):
+            self.fail(n, head, f"offsets {frags} are not within the text (0-{len(text)}) in order")
+        if any(text[p[1]:q[0]].strip() for p, q in zip(pos, pos[1:])):
+            self.fail(n, head, f"the fragments {frags} leave out text that is not white space; a span here is one stretch of text")
+        parts = " ".join(text[s:e] for s, e in pos)
+        if covered is not None and covered not in (_oneline(text[start:end]), parts):
+            self.fail(n, head, f"the line says {covered[:60]!r}, the text at {start}-{end} is {_oneline(text[start:end])[:60]!r}")
+        self.a.T[head] = (label, start, end)
+
+    def _event(self, n, head, rest):
+        def parse(rest):
+            parts = rest.split()
+            label, trig = parts[0].split(":", 1)
+            args = [tuple(p.split(":", 1)) for p in parts[1:]]
+            if any(len(x) != 2 for x in args):
+                raise ValueError("an argument is not ROLE:ID")
+            return label, trig, args
+
+        label, trig, args = self._parsed(n, parse, rest)
+        if label not in self.vtypes:
+            first = self.contract.event_types[0]
+            self.fail(n, head, f"unknown event type {label!r} (brat writes {brat_type(first)} for {first})")
+        roles = self.contract.ontology["event_types"][self.vtypes[label]]["roles"]
+        for role, target in args:
+            if role.rstrip("0123456789") not in roles:
+                self.fail(n, head, f"{role.rstrip('0123456789')!r} is not a role of {self.vtypes[label]} (roles: {', '.join(roles)})")
+            self.refs.append((n, head, target, "mention"))
+        self.refs.append((n, head, trig, f"trigger:{label}"))
+        self.a.E[head] = (label, trig, args)
+
+    def _attribute(self, n, head, rest):
+        def parse(rest):
+            parts = rest.split()
+            if len(parts) not in (2, 3):
+                raise ValueError("an attribute line is NAME ID [VALUE]")
+            return parts
+
+        parts = self._parsed(n, parse, rest)
+        name, target, value = parts[0], parts[1], parts[2] if len(parts) > 2 else True
+        if name not in self.attributes:
+            self.fail(n, head, f"unknown attribute {name!r} (attributes: {', '.join(self.attributes)})")
+        on, _, values = self.attributes[name]
+        if (values is None) != (value is True) or (values is not None and value not in values):
+            self.fail(n, head, f"{name} takes {'no value' if values is None else 'one of ' + '|'.join(values)}, not {value!r}")
+        if name in self.a.attrs[target]:
+            self.fail(n, head, f"{target} has {name} twice")
+        self.a.attrs[target][name] = value
+        self.refs.append((n, head, target, "E" if on == "event" else on))
+
+    def _relation(self, n, head, rest):
+        def parse(rest):
+            label, a1, a2 = rest.split()
+            return label, a1.split(":", 1)[1], a2.split(":", 1)[1]
+
+        label, a1, a2 = self._parsed(n, parse, rest)
+        if label not in ("Claimer", "Cue", "About"):
+            self.fail(n, head, f"unknown relation {label!r} (relations: Claimer, Cue, About)")
+        self.refs += [(n, head, a1, "claim"), (n, head, a2, {"Claimer": "mention", "Cue": "cue", "About": "event"}[label])]
+        self.a.rels.append((label, a1, a2))
+
+    def _equivalence(self, n, head, rest):
+        def parse(rest):
+            label, *members = rest.split()
+            return label, members
+
+        label, members = self._parsed(n, parse, rest)
+        if label != "Coref":
+            self.fail(n, "*", f"unknown equivalence {label!r} (only Coref)")
+        self.refs += [(n, "*", m, "mention") for m in members]
+        self.a.coref.append(members)
+
+    def _note(self, n, head, rest):
+        def parse(rest):
+            kind_target, data = rest.split("\t", 1) if "\t" in rest else (rest, "")
+            kind, target = kind_target.split(" ", 1)
+            return kind, target, data
+
+        kind, target, data = self._parsed(n, parse, rest)
+        if kind != "AnnotatorNotes":
+            self.fail(n, head, f"unknown note {kind!r} (only AnnotatorNotes)")
+        self.refs.append((n, head, target, "any"))
+        try:
+            note = json.loads(data)
+        except json.JSONDecodeError:
+            note = {}  # a note written in brat: free text, not ours
+        self.a.notes[target] = note if isinstance(note, dict) else {}
+
+    def _triggers(self) -> dict:
+        """trigger id -> the events it is the trigger of."""
+        triggers = defaultdict(list)
+        for e, (_, trig, _) in self.a.E.items():
+            triggers[trig].append(e)
+        return triggers
+
+    def _check_references(self):
+        """Every reference points at an annotation of the kind it must be."""
+        a, triggers = self.a, self._triggers()
+        for n, who, target, what in self.refs:
+            label = a.T[target][0] if target in a.T else None
+            ok = {"mention": label in self.etypes, "claim": label == "Claim", "cue": label == "Cue", "any": target in a.T or target in a.E,
+                  "E": target in a.E, "event": target in a.E or len(triggers.get(target, ())) == 1}.get(what)
+            if what.startswith("trigger:"):
+                ok = label == what.split(":", 1)[1]
+            if not ok:
+                there = f"{target} is {'a ' + label if label else 'an event' if target in a.E else 'not in the file'}"
+                want = {"mention": "an entity mention", "claim": "a Claim", "cue": "a Cue", "any": "an annotation", "E": "an event (E)",
+                        "event": "an event (its E, or a trigger of exactly one event)"}.get(what, f"a {what.split(':', 1)[-1]} trigger")
+                self.fail(n, who, f"refers to {target}, which must be {want}; {there}")
+
+    def _check_unlinked(self):
+        """A trigger has its event, a Cue its claim, and a claim at most one Claimer and one Cue."""
+        a, triggers = self.a, self._triggers()
+        for t, (label, _, _) in a.T.items():
+            if label in self.vtypes and t not in triggers:
+                self.fail(a.line[t], t, f"a {label} trigger with no event (E line)")
+            if label == "Cue" and not any(lab == "Cue" and a2 == t for lab, _, a2 in a.rels):
+                self.fail(a.line[t], t, "a Cue that no claim's Cue relation points at")
+            if label == "Claim":
+                for lab in ("Claimer", "Cue"):
+                    if sum(1 for x, a1, _ in a.rels if x == lab and a1 == t) > 1:
+                        self.fail(a.line[t], t, f"the claim has more than one {lab} relation")
 
 
 def from_brat(article_id: str, text: str, ann: str, contract: Contract, *, prefix: str | None = None, corpus_ids=(), own_ids=(),
