@@ -189,96 +189,122 @@ class Anchor:
         return out, findings
 
     def _record(self, table: str, rec: dict, line: int) -> tuple[dict, list[Finding]]:
+        """One record: its id qualified (or assigned), the import's defaults filled, its spans anchored."""
         aid = rec["article_id"]
-        where = f"{self.source}:{line}"
-        errs: list[Finding] = []
         rec["id"] = _qualify(aid, rec["id"]) if rec.get("id") else self._new_id(aid, table)
-        rid = rec["id"] if isinstance(rec["id"], str) else f"line {line}"
-        text = self.texts.get(aid)
-        defaults = {"status": "gold", "origin": "import", "source_ref": where, "updated_at": self.now}
+        defaults = {"status": "gold", "origin": "import", "source_ref": f"{self.source}:{line}", "updated_at": self.now}
         if self.annotator:
             defaults["annotator"] = self.annotator
         for k, v in defaults.items():
             rec.setdefault(k, v)
+        r = _Resolving(self, table, rec, line)
+        {"entities": self._entity, "events": self._event, "claims": self._claim}[table](r)
+        return rec, r.errs
 
-        def anchor(value, field, allow_all=False):
-            spec = _spec(value)
-            if spec is None:
-                return [value]
-            if text is None:
-                errs.append(Finding("span-not-found", table, rid, field, f"article {aid!r} is not in the corpus (add it first)", where))
-                return []
-            try:
-                spans = find_spans(text, spec, allow_all)
-            except _Unresolved as exc:
-                errs.append(Finding(exc.check, table, rid, field, exc.message, where))
-                return []
-            return [{"start": s, "end": e, "text": text[s:e]} for s, e in spans]
+    def _entity(self, r: "_Resolving") -> None:
+        """Every mention anchored (one given by its text alone may become several: allow_all), new mentions
+        numbered, the name taken from the first named mention; the mentions noted for later references."""
+        rec, aid = r.rec, r.aid
+        mentions = []
+        for i, m in enumerate(rec.get("mentions") or []):
+            if not isinstance(m, dict):
+                mentions.append(m)
+                continue
+            spans = r.spans({k: m[k] for k in ("text", "occurrence", "context", "start", "end") if k in m}, f"mentions[{i}]", allow_all=True)
+            for n, s in enumerate(spans):
+                if "start" in m or "end" in m:
+                    new = dict(m)
+                else:
+                    new = {k: v for k, v in m.items() if k not in ("occurrence", "context")} | s
+                if new.get("id") and n == 0:
+                    new["id"] = _qualify(aid, new["id"])
+                elif len(spans) > 1 or not new.get("id"):
+                    new["id"] = self._new_id(aid, "mentions")
+                mentions.append(new)
+        if "mentions" in rec:
+            rec["mentions"] = mentions
+        if "name" not in rec:
+            named = [m for m in mentions if isinstance(m, dict) and m.get("kind") == "NAM" and isinstance(m.get("text"), str)]
+            first = named or [m for m in mentions if isinstance(m, dict) and isinstance(m.get("text"), str)]
+            if first:
+                rec["name"] = first[0]["text"]
+        rec.setdefault("wikidata", None)
+        if not r.errs:
+            for m in mentions:
+                if isinstance(m, dict) and isinstance(m.get("start"), int) and isinstance(m.get("end"), int):
+                    self._add_mention(aid, rec["status"], rec.get("annotator"), m, rec["id"])
 
-        def mention_ref(arg: dict, field: str) -> dict:
-            if "mention" not in arg:
-                return {k: _qualify(aid, v) if k in ("entity_id", "mention_id") else v for k, v in arg.items()}
-            arg = dict(arg)
-            spans = anchor(arg.pop("mention"), field)
-            if not spans:
-                return arg
-            s = spans[0]
-            hits = self.mentions.get((aid, rec["status"], rec.get("annotator"), s["start"], s["end"]), [])
-            if len(hits) != 1:
-                what = "no mention" if not hits else f"{len(hits)} mentions"
-                errs.append(Finding("mention-not-found", table, rid, field,
-                                    f"{what} of article {aid!r} ({rec['status']}, {rec.get('annotator')}) has the span {s['start']}-{s['end']} {s['text']!r}; "
-                                    "import the entity first", where))
-                return arg
-            arg["entity_id"], arg["mention_id"] = hits[0]
+    def _event(self, r: "_Resolving") -> None:
+        rec = r.rec
+        if "trigger" in rec:
+            got = r.spans(rec["trigger"], "trigger")
+            rec["trigger"] = got[0] if got else rec["trigger"]
+        rec["arguments"] = [r.mention_ref(a, f"arguments[{i}]") if isinstance(a, dict) else a for i, a in enumerate(rec.get("arguments") or [])]
+        rec.setdefault("realis", "actual")
+        rec.setdefault("polarity", "positive")
+        rec.setdefault("time", None)
+
+    def _claim(self, r: "_Resolving") -> None:
+        rec = r.rec
+        for field in ("span", "cue"):
+            if rec.get(field) is not None:
+                got = r.spans(rec[field], field)
+                rec[field] = got[0] if got else rec[field]
+        if isinstance(rec.get("claimer"), (dict, str)):
+            claimer = rec["claimer"] if isinstance(rec["claimer"], dict) else {"mention": rec["claimer"]}
+            rec["claimer"] = r.mention_ref(claimer, "claimer")
+        rec.setdefault("claimer", None)
+        rec.setdefault("cue", None)
+        rec["event_ids"] = [_qualify(r.aid, e) for e in rec.get("event_ids") or []]
+
+
+class _Resolving:
+    """One record being resolved: its article's text, where it came from, and the findings so far."""
+
+    def __init__(self, batch: Anchor, table: str, rec: dict, line: int):
+        self.batch, self.table, self.rec = batch, table, rec
+        self.aid = rec["article_id"]
+        self.rid = rec["id"] if isinstance(rec["id"], str) else f"line {line}"
+        self.where = f"{batch.source}:{line}"
+        self.text = batch.texts.get(self.aid)
+        self.errs: list[Finding] = []
+
+    def _finding(self, check: str, field: str, message: str) -> None:
+        self.errs.append(Finding(check, self.table, self.rid, field, message, self.where))
+
+    def spans(self, value, field: str, allow_all: bool = False) -> list:
+        """The span(s) a text-form value anchors to (a value already in offsets as it is); [] and a finding
+        if it does not anchor."""
+        spec = _spec(value)
+        if spec is None:
+            return [value]
+        if self.text is None:
+            self._finding("span-not-found", field, f"article {self.aid!r} is not in the corpus (add it first)")
+            return []
+        try:
+            found = find_spans(self.text, spec, allow_all)
+        except _Unresolved as exc:
+            self._finding(exc.check, field, exc.message)
+            return []
+        return [{"start": s, "end": e, "text": self.text[s:e]} for s, e in found]
+
+    def mention_ref(self, arg: dict, field: str) -> dict:
+        """An argument or claimer: ids qualified, or a `mention` given by its text resolved to the one
+        mention of this version of the article with that span."""
+        aid, rec = self.aid, self.rec
+        if "mention" not in arg:
+            return {k: _qualify(aid, v) if k in ("entity_id", "mention_id") else v for k, v in arg.items()}
+        arg = dict(arg)
+        spans = self.spans(arg.pop("mention"), field)
+        if not spans:
             return arg
-
-        if table == "entities":
-            mentions = []
-            for i, m in enumerate(rec.get("mentions") or []):
-                if not isinstance(m, dict):
-                    mentions.append(m)
-                    continue
-                spans = anchor({k: m[k] for k in ("text", "occurrence", "context", "start", "end") if k in m}, f"mentions[{i}]", allow_all=True)
-                for n, s in enumerate(spans):
-                    if "start" in m or "end" in m:
-                        new = dict(m)
-                    else:
-                        new = {k: v for k, v in m.items() if k not in ("occurrence", "context")} | s
-                    if new.get("id") and n == 0:
-                        new["id"] = _qualify(aid, new["id"])
-                    elif len(spans) > 1 or not new.get("id"):
-                        new["id"] = self._new_id(aid, "mentions")
-                    mentions.append(new)
-            if "mentions" in rec:
-                rec["mentions"] = mentions
-            if "name" not in rec:
-                named = [m for m in mentions if isinstance(m, dict) and m.get("kind") == "NAM" and isinstance(m.get("text"), str)]
-                first = named or [m for m in mentions if isinstance(m, dict) and isinstance(m.get("text"), str)]
-                if first:
-                    rec["name"] = first[0]["text"]
-            rec.setdefault("wikidata", None)
-            if not errs:
-                for m in mentions:
-                    if isinstance(m, dict) and isinstance(m.get("start"), int) and isinstance(m.get("end"), int):
-                        self._add_mention(aid, rec["status"], rec.get("annotator"), m, rec["id"])
-        elif table == "events":
-            if "trigger" in rec:
-                got = anchor(rec["trigger"], "trigger")
-                rec["trigger"] = got[0] if got else rec["trigger"]
-            rec["arguments"] = [mention_ref(a, f"arguments[{i}]") if isinstance(a, dict) else a for i, a in enumerate(rec.get("arguments") or [])]
-            rec.setdefault("realis", "actual")
-            rec.setdefault("polarity", "positive")
-            rec.setdefault("time", None)
-        elif table == "claims":
-            for field in ("span", "cue"):
-                if rec.get(field) is not None:
-                    got = anchor(rec[field], field)
-                    rec[field] = got[0] if got else rec[field]
-            if isinstance(rec.get("claimer"), (dict, str)):
-                claimer = rec["claimer"] if isinstance(rec["claimer"], dict) else {"mention": rec["claimer"]}
-                rec["claimer"] = mention_ref(claimer, "claimer")
-            rec.setdefault("claimer", None)
-            rec.setdefault("cue", None)
-            rec["event_ids"] = [_qualify(aid, e) for e in rec.get("event_ids") or []]
-        return rec, errs
+        s = spans[0]
+        hits = self.batch.mentions.get((aid, rec["status"], rec.get("annotator"), s["start"], s["end"]), [])
+        if len(hits) != 1:
+            what = "no mention" if not hits else f"{len(hits)} mentions"
+            self._finding("mention-not-found", field,
+                          f"{what} of article {aid!r} ({rec['status']}, {rec.get('annotator')}) has the span {s['start']}-{s['end']} {s['text']!r}; "
+                          "import the entity first")
+            return arg
+        arg["entity_id"], arg["mention_id"] = hits[0]
+        return arg
