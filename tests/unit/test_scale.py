@@ -61,6 +61,7 @@ class RecordingRunner:
 
     def __init__(self, workers):
         self.workers, self.jobs = workers, []
+        self.description = "by the recording runner"
 
     def map(self, job, args):
         self.jobs += [(job.__name__, a[2], a[5]) for a in args]  # (job, piece, (share, of))
@@ -75,6 +76,7 @@ def test_pieces_go_through_the_runner_it_is_given(faulty, spill):
     runner = RecordingRunner(workers=3)
     report = validate_corpus(faulty.root, partitions=2, spill=spill, runner=runner)
     assert report.findings == in_memory.findings and report.counts == in_memory.counts
+    assert report.method.endswith(", by the recording runner")
     assert {name for name, _, _ in runner.jobs} == {"check_piece"}
     # spilled: one hash file of 2 partitions, fewer pieces than workers, so it goes out as 2 jobs of one
     # partition each; aligned: 5 shard groups, one job each

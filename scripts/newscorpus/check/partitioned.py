@@ -62,11 +62,11 @@ def validate_partitioned(root: Path, contract: Contract, partitions: int, worker
                 counts = {t: sum(g.rows[t] for g in groups) for t in TABLES}
                 report = _check_pieces(contract, tmp, pieces, counts, [], runner)
                 if report is not None:
-                    report.method = f"aligned shards: {len(groups)} group(s) in {sum(g.split for g in groups)} partition(s), no spill"
+                    report.method = f"aligned shards: {len(groups)} group(s) in {sum(g.split for g in groups)} partition(s), no spill, {runner.description}"
                     return report
                 # a shard that cannot be read: the spill below names it, as the in-memory path does
             files = max(1, math.ceil(partitions / SPILL_SPLIT))
-            method = f"spilled to {files} file(s) in {files * math.ceil(partitions / files)} partition(s)"
+            method = f"spilled to {files} file(s) in {files * math.ceil(partitions / files)} partition(s), {runner.description}"
             findings, counts = spill_rows(root, contract, files, tmp)
             if len(counts) < len(TABLES):
                 return Report(sort_findings(findings), counts, skipped_levels=True, method=method)

@@ -6,8 +6,8 @@ top-level function of picklable arguments whose result is small (partitioned.che
 links between articles, projections), so a runner may send it to another process or another machine.
 A StorageError raised by a job reaches the caller of map, as if the job had run in its process.
 
-LocalRunner runs them in processes of this machine. A Dask runner, for instance, is
-`client.gather(client.map(job, *zip(*args)))` with the cluster's worker count.
+LocalRunner runs them in processes of this machine (the default: measured faster here than a Dask
+LocalCluster of as many workers, see docs/scale.md); DaskRunner on a Dask cluster (`--scheduler`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,12 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Protocol
 
+from ..errors import SetupError
+
 
 class Runner(Protocol):
     workers: int
+    description: str  # where the jobs ran, for Report.method
 
     def map(self, job: Callable, args: list[tuple]) -> list: ...
 
@@ -29,6 +32,16 @@ class LocalRunner:
 
     def __init__(self, workers: int | None = None):
         self.workers = max(1, workers or min(2, os.cpu_count() or 1))
+        self.description = f"in {self.workers} local process(es)" if self.workers > 1 else "in this process"
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
     def map(self, job: Callable, args: list[tuple]) -> list:
         workers = min(self.workers, len(args))
@@ -36,3 +49,52 @@ class LocalRunner:
             with ProcessPoolExecutor(workers) as pool:
                 return list(pool.map(job, *zip(*args)))
         return [job(*a) for a in args]
+
+
+class DaskRunner:
+    """The jobs on a Dask cluster (dask.distributed), its scheduler at `address` (tcp://HOST:PORT), one job a
+    worker thread at a time. What every job gets the same of (the contract, the work folder) is sent to the
+    workers once. The workers run the same newscorpus and must see the corpus and the work folder at the
+    paths the client gives (a shared file system), as the jobs read their pieces there."""
+
+    def __init__(self, address: str, timeout: float = 10.0):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise SetupError("--scheduler needs Dask: pip install 'newscorpus[distributed]'") from None
+        try:
+            self.client = Client(address, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise SetupError(f"cannot reach the Dask scheduler at {address}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        self.address = address
+        workers = self.client.scheduler_info()["workers"].values()
+        self.workers = sum(w.get("nthreads", 1) for w in workers)
+        if not self.workers:
+            self.client.close()
+            raise SetupError(f"the Dask scheduler at {address} has no workers")
+        self.description = f"on the Dask cluster at {address} ({len(workers)} worker(s), {self.workers} thread(s))"
+
+    def map(self, job: Callable, args: list[tuple]) -> list:
+        if not args:
+            return []
+        columns = [list(c) for c in zip(*args)]
+        for i, col in enumerate(columns):
+            first = col[0]
+            if not isinstance(first, (int, float, str, tuple)) and all(v is first for v in col):
+                columns[i] = [self.client.scatter(first, broadcast=True)] * len(col)
+        return self.client.gather(self.client.map(job, *columns, pure=False))
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def runner_for(scheduler: str | None = None, workers: int | None = None):
+    """A DaskRunner if a scheduler is named (here or in DASK_SCHEDULER_ADDRESS), else a LocalRunner."""
+    scheduler = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    return DaskRunner(scheduler) if scheduler else LocalRunner(workers)

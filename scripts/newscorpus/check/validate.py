@@ -18,7 +18,7 @@ from ..store import storage
 from .levels import Report, check_tables
 from .partitioned import validate_partitioned
 from .pieces import partitions_for
-from .runner import Runner
+from .runner import LocalRunner, Runner
 
 
 def validate_corpus(root: Path, contract: Contract | None = None, select=None, ignore=None, *, partitions: int | None = None,
@@ -33,6 +33,8 @@ def validate_corpus(root: Path, contract: Contract | None = None, select=None, i
     contract = contract or load_contract(root)
     if partitions is None:
         partitions = partitions_for(root)
+        if runner is not None and not isinstance(runner, LocalRunner):
+            partitions = max(2, partitions)  # asked for a cluster: the pieces go there, however small the corpus
     if partitions > 1:
         report = validate_partitioned(root, contract, partitions, spill=spill, runner=runner)
         report.findings = _select(report.findings, select, ignore)

@@ -78,7 +78,10 @@ def main():
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--select", multiple=True, help="Only these check ids (comma-separated or repeated).")
 @click.option("--ignore", multiple=True, help="Leave out these check ids (comma-separated or repeated).")
-def validate(path, path_opt, fmt, select, ignore):
+@click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", metavar="tcp://HOST:PORT",
+              help="Check the pieces on this Dask cluster (env DASK_SCHEDULER_ADDRESS); its workers must see the corpus "
+                   "and the temp dir at the same paths. Default: two local processes.")
+def validate(path, path_opt, fmt, select, ignore, scheduler):
     """Check the corpus: schema, integrity, consistency, corpus level. Exit 0 valid, 1 errors, 2 could not run.
 
     \b
@@ -86,7 +89,9 @@ def validate(path, path_opt, fmt, select, ignore):
       newscorpus validate
       newscorpus validate --format json --select span-text-mismatch,id-duplicate
       newscorpus validate --path /data/newscorpus
+      newscorpus validate --scheduler tcp://10.0.0.5:8786
     """
+    from ..check.runner import runner_for
     from ..check.validate import validate_corpus
 
     if path and path_opt and Path(path).resolve() != Path(path_opt).resolve():
@@ -98,7 +103,11 @@ def validate(path, path_opt, fmt, select, ignore):
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     root = _root(path)
-    report = validate_corpus(root, select=sel, ignore=ign)
+    if scheduler:
+        with runner_for(scheduler) as runner:
+            report = validate_corpus(root, select=sel, ignore=ign, runner=runner)
+    else:
+        report = validate_corpus(root, select=sel, ignore=ign)
     summary = {"errors": len(report.errors), "warnings": len(report.warnings), "records": report.counts, "valid": report.ok,
                "method": report.method}
     if fmt == "json":

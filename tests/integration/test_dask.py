@@ -1,0 +1,102 @@
+"""The validator's pieces on a real Dask cluster (a LocalCluster of two worker processes on 127.0.0.1,
+started by tests/dask_cluster.py and stopped by its process id): the same findings as in memory, on a
+corpus with a fault of every injectable check, whether the shards are aligned or spilled."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from distributed import get_task_stream
+
+from newscorpus.bench.synth import generate
+from newscorpus.check.runner import DaskRunner
+from newscorpus.check.validate import validate_corpus
+from newscorpus.cli import main
+
+HERE = Path(__file__).resolve().parent
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    proc = subprocess.Popen([sys.executable, str(HERE.parent / "dask_cluster.py"), "2"], stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line, "the Dask cluster did not start"
+        info = json.loads(line)
+        assert info["address"].startswith("tcp://127.0.0.1:") and len(info["workers"]) == 2
+        yield info
+    finally:
+        proc.terminate()  # by its process id; it closes its workers
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    for pid in info["workers"]:
+        if _alive(pid):
+            os.kill(pid, 9)
+            pytest.fail(f"worker process {pid} outlived its cluster")
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory):
+    return generate(tmp_path_factory.mktemp("dask") / "faulty", articles=400, faults=0.25, seed=7, shard_rows=90)
+
+
+def keys(findings):
+    return Counter((f.check, f.table, f.record, f.field) for f in findings)
+
+
+@pytest.mark.parametrize("spill", [False, True])
+def test_findings_on_the_cluster_are_the_in_memory_ones(cluster, faulty, spill):
+    in_memory = validate_corpus(faulty.root, partitions=1)
+    assert keys(in_memory.findings) == Counter(faulty.expected)
+    with DaskRunner(cluster["address"]) as runner, get_task_stream(client=runner.client) as tasks:
+        assert runner.workers == 2
+        report = validate_corpus(faulty.root, partitions=6, spill=spill, runner=runner)
+    assert report.findings == in_memory.findings and report.counts == in_memory.counts
+    assert report.method.startswith("spilled" if spill else "aligned shards") and "on the Dask cluster at" in report.method
+    ran = [t for t in tasks.data if t["key"].startswith("check_piece")]
+    assert ran and len({t["worker"] for t in ran}) == 2  # both worker processes checked pieces
+
+
+def test_unreadable_shard_on_the_cluster(cluster, tmp_path):
+    """A job that cannot read its shard fails on the worker; the validator then reports it as in memory."""
+    result = generate(tmp_path / "broken", articles=100, faults=0.1, seed=5, shard_rows=40, unreadable=True)
+    in_memory = validate_corpus(result.root, partitions=1)
+    with DaskRunner(cluster["address"]) as runner:
+        report = validate_corpus(result.root, partitions=3, runner=runner)
+    assert report.findings == in_memory.findings and report.skipped_levels
+
+
+def test_cli_scheduler_option_and_environment(cluster, faulty):
+    local = CliRunner().invoke(main, ["validate", str(faulty.root), "--format", "json"])
+    assert local.exit_code == 1, local.output
+    for args, env in ((["--scheduler", cluster["address"]], {}), ([], {"DASK_SCHEDULER_ADDRESS": cluster["address"]})):
+        got = CliRunner().invoke(main, ["validate", str(faulty.root), "--format", "json", *args], env=env)
+        assert got.exit_code == 1, got.output
+        assert json.loads(got.output)["findings"] == json.loads(local.output)["findings"]
+        assert "on the Dask cluster at" in json.loads(got.output)["summary"]["method"]
+
+
+def test_unreachable_scheduler_is_one_line(faulty):
+    from newscorpus.studio.server import free_port
+
+    got = CliRunner().invoke(main, ["validate", str(faulty.root), "--scheduler", f"tcp://127.0.0.1:{free_port()}"])
+    assert got.exit_code == 2
+    assert got.output.count("\n") == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:" in got.output, got.output
