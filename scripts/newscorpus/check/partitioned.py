@@ -34,6 +34,7 @@ from ..findings import CHECKS, sort_findings
 from ..store import storage
 from ..store.flat import column as _col, numpy_of as _np
 from .arrays import utf8_bytes, values_at
+from .cache import PieceCache
 from .consistency import wikidata_conflicts
 from .corpus import same_texts
 from .pieces import SPILL_OPTIONS, SPILL_SPLIT, Spilled, aligned_groups, article_keys, id_prefix, load_piece, spill_rows, split_piece
@@ -45,9 +46,10 @@ _WIKIDATA = pa.schema([("wikidata", pa.string()), ("type", pa.string()), ("id", 
 
 
 def validate_partitioned(root: Path, contract: Contract, partitions: int, workers: int | None = None, workdir: Path | None = None,
-                         *, spill: bool = False, runner: Runner | None = None) -> Report:
+                         *, spill: bool = False, runner: Runner | None = None, cache: PieceCache | None = None) -> Report:
     """validate_corpus in about `partitions` parts, each checked on its own, by `runner` (default: a
-    LocalRunner of `workers` processes).
+    LocalRunner of `workers` processes); with a `cache`, a piece of aligned shards whose content was
+    checked before is not checked again (cache.py).
 
     Where the shards are aligned by article (aligned_groups), each group of shards is read straight
     from the corpus and split in memory; otherwise every row is first spilled to a hash partition in
@@ -60,13 +62,18 @@ def validate_partitioned(root: Path, contract: Contract, partitions: int, worker
             if groups is not None:
                 pieces = [("files", g) for g in groups]
                 counts = {t: sum(g.rows[t] for g in groups) for t in TABLES}
-                report = _check_pieces(contract, tmp, pieces, counts, [], runner)
+                report = _check_pieces(contract, tmp, pieces, counts, [], runner, cache)
                 if report is not None:
                     report.method = f"aligned shards: {len(groups)} group(s) in {sum(g.split for g in groups)} partition(s), no spill, {runner.description}"
+                    if cache is not None:
+                        cache.prune()
+                        report.method += f"; {cache.reused} of {cache.reused + cache.checked} piece job(s) from the cache"
                     return report
                 # a shard that cannot be read: the spill below names it, as the in-memory path does
             files = max(1, math.ceil(partitions / SPILL_SPLIT))
             method = f"spilled to {files} file(s) in {files * math.ceil(partitions / files)} partition(s), {runner.description}"
+            if cache is not None:
+                method += "; the cache is not used (it keeps pieces of aligned shards only)"
             findings, counts = spill_rows(root, contract, files, tmp)
             if len(counts) < len(TABLES):
                 return Report(sort_findings(findings), counts, skipped_levels=True, method=method)
@@ -78,18 +85,27 @@ def validate_partitioned(root: Path, contract: Contract, partitions: int, worker
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _check_pieces(contract: Contract, tmp: Path, pieces: list, counts: dict, findings: list, runner: Runner) -> Report | None:
-    """Every piece (a spilled hash file or a group of aligned shards) checked on its own by the runner,
-    then what crosses them. None if a shard could not be read (only aligned shards are read here)."""
+def _check_pieces(contract: Contract, tmp: Path, pieces: list, counts: dict, findings: list, runner: Runner,
+                  cache: PieceCache | None = None) -> Report | None:
+    """Every piece (a spilled hash file or a group of aligned shards) checked on its own by the runner, or
+    taken from the cache, then what crosses them. None if a shard could not be read (only aligned shards
+    are read here)."""
     workers = min(runner.workers, sum(u[1].split for u in pieces))
     stride = len(pieces) if pieces and pieces[0][0] == "spill" else 1
     # a worker takes a piece, or, when there are fewer pieces than workers, every other partition of one
     share = workers if len(pieces) < workers else 1
     args = [(contract, tmp, i, u, stride, (w, share)) for i, u in enumerate(pieces) for w in range(share)]
+    keys = cache.keys(args) if cache is not None and pieces and pieces[0][0] == "files" else None
+    results = [cache.load(k, _wikidata_file(tmp, a[2], a[5])) for k, a in zip(keys, args)] if keys else [None] * len(args)
+    todo = [i for i, r in enumerate(results) if r is None]
     try:
-        results = runner.map(check_piece, args)
+        fresh = runner.map(check_piece, [args[i] for i in todo])
     except StorageError:
         return None
+    for i, result in zip(todo, fresh):
+        results[i] = result
+        if keys:
+            cache.store(keys[i], result, _wikidata_file(tmp, args[i][2], args[i][5]))
     edges, pairs, digests = [], [], []
     local = []
     for found, keys, part_edges, part_pairs, part_digests in results:
@@ -123,12 +139,17 @@ def check_piece(contract: Contract, tmp: Path, index: int, piece, stride: int = 
         wds.append(wd)
         pairs.append(wd.group_by(["wikidata", "type"]).aggregate([]))
         digests.append(_digests(corpus.t["articles"]))
-    pq.write_table(pa.concat_tables(wds) if wds else _WIKIDATA.empty_table(), tmp / f"wikidata-{index:05d}-{share[0]:03d}.parquet", **SPILL_OPTIONS)
+    pq.write_table(pa.concat_tables(wds) if wds else _WIKIDATA.empty_table(), _wikidata_file(tmp, index, share), **SPILL_OPTIONS)
     del tables
     pa.default_memory_pool().release_unused()  # a worker checks many pieces: give the freed memory back
     if not digests:  # a share with no partition
         return [], [], [], _WIKIDATA.empty_table().select(["wikidata", "type"]), _digests(contract.arrow_schema("articles").empty_table())
     return found, keys, edges, pa.concat_tables(pairs), pa.concat_tables(digests)
+
+
+def _wikidata_file(tmp: Path, index: int, share: tuple) -> Path:
+    """Where the job of piece `index` (its share) writes its (wikidata, type, id) projection."""
+    return tmp / f"wikidata-{index:05d}-{share[0]:03d}.parquet"
 
 
 def _finding_keys(findings: list, tables: dict) -> list:

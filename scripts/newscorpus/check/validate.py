@@ -15,6 +15,7 @@ from ..contract import TABLES, Contract, load_contract
 from ..errors import StorageError
 from ..findings import Finding, sort_findings
 from ..store import storage
+from .cache import PieceCache
 from .levels import Report, check_tables
 from .partitioned import validate_partitioned
 from .pieces import partitions_for
@@ -22,21 +23,23 @@ from .runner import LocalRunner, Runner
 
 
 def validate_corpus(root: Path, contract: Contract | None = None, select=None, ignore=None, *, partitions: int | None = None,
-                    spill: bool = False, runner: Runner | None = None) -> Report:
+                    spill: bool = False, runner: Runner | None = None, cache: Path | None = None) -> Report:
     """Read every table under `root` and check it.
 
     A small corpus is read and checked in memory. A large one (more than SMALL_CORPUS_BYTES of Parquet)
     is checked partition by partition, so that peak memory does not grow with the corpus
     (validate_partitioned); the findings are the same. `partitions` forces the number of partitions
     (1: in memory); `spill` forces the spill to temporary files even where the shards are aligned;
-    `runner` runs the pieces (runner.py; default: two local processes)."""
+    `runner` runs the pieces (runner.py; default: two local processes); `cache` is a folder of the
+    summaries of pieces checked before, reused where a piece's content is unchanged (cache.py)."""
     contract = contract or load_contract(root)
     if partitions is None:
         partitions = partitions_for(root)
-        if runner is not None and not isinstance(runner, LocalRunner):
-            partitions = max(2, partitions)  # asked for a cluster: the pieces go there, however small the corpus
+        if cache is not None or runner is not None and not isinstance(runner, LocalRunner):
+            partitions = max(2, partitions)  # asked for a cluster or the cache: the corpus goes in pieces, however small
     if partitions > 1:
-        report = validate_partitioned(root, contract, partitions, spill=spill, runner=runner)
+        pieces = PieceCache(cache, contract) if cache is not None else None
+        report = validate_partitioned(root, contract, partitions, spill=spill, runner=runner, cache=pieces)
         report.findings = _select(report.findings, select, ignore)
         return report
     tables, findings = {}, []

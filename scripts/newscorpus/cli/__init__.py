@@ -81,7 +81,10 @@ def main():
 @click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", metavar="tcp://HOST:PORT",
               help="Check the pieces on this Dask cluster (env DASK_SCHEDULER_ADDRESS); its workers must see the corpus "
                    "and the temp dir at the same paths. Default: two local processes.")
-def validate(path, path_opt, fmt, select, ignore, scheduler):
+@click.option("--cache", "cache", envvar="NEWSCORPUS_VALIDATE_CACHE", type=click.Path(file_okay=False), metavar="DIR",
+              help="Keep each checked piece's summary here, keyed by its content, and check again only the pieces "
+                   "that changed (incremental CI; env NEWSCORPUS_VALIDATE_CACHE). The verdict is a full run's.")
+def validate(path, path_opt, fmt, select, ignore, scheduler, cache):
     """Check the corpus: schema, integrity, consistency, corpus level. Exit 0 valid, 1 errors, 2 could not run.
 
     \b
@@ -90,6 +93,7 @@ def validate(path, path_opt, fmt, select, ignore, scheduler):
       newscorpus validate --format json --select span-text-mismatch,id-duplicate
       newscorpus validate --path /data/newscorpus
       newscorpus validate --scheduler tcp://10.0.0.5:8786
+      newscorpus validate --cache .cache/validate
     """
     from ..check.runner import runner_for
     from ..check.validate import validate_corpus
@@ -103,11 +107,12 @@ def validate(path, path_opt, fmt, select, ignore, scheduler):
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     root = _root(path)
+    cache = Path(cache) if cache else None
     if scheduler:
         with runner_for(scheduler) as runner:
-            report = validate_corpus(root, select=sel, ignore=ign, runner=runner)
+            report = validate_corpus(root, select=sel, ignore=ign, runner=runner, cache=cache)
     else:
-        report = validate_corpus(root, select=sel, ignore=ign)
+        report = validate_corpus(root, select=sel, ignore=ign, cache=cache)
     summary = {"errors": len(report.errors), "warnings": len(report.warnings), "records": report.counts, "valid": report.ok,
                "method": report.method}
     if fmt == "json":
