@@ -22,7 +22,15 @@ def test_bench_runs_on_a_small_corpus(tmp_path):
     assert set(r["records_per_second_by_table"]["jsonschema"]) == {"articles", "entities", "events", "claims"}
     assert all(v > 0 for v in r["records_per_second"].values())
     assert r["validate_method"] == "in memory"  # a tiny corpus is checked at once
-    assert len(format_result(r)) == 9 and r["validate_peak_mb"] > 0 and r["validate_seconds_while_sampled"] > 0
+    assert len(format_result(r)) == 13 and r["validate_peak_mb"] > 0 and r["validate_seconds_while_sampled"] > 0
+    # Dask: a LocalCluster of 1, then 2 workers, each with the local run's findings
+    runs = r["distributed"]["runs"]
+    assert [run["workers"] for run in runs] == [1, 2] and all(run["digest"] == r["validate_digest"] for run in runs)
+    assert all("on the Dask cluster at tcp://127.0.0.1:" in run["method"] and run["worker_peak_mb"] > 0 for run in runs)
+    # incremental: 10 articles changed, each a span-text-mismatch, found as by a full run
+    inc = r["incremental"]
+    assert inc["faults_injected"] == 10 and inc["findings"] == 10 and inc["same_as_full"]
+    assert inc["method"].endswith("piece job(s) from the cache")
     assert not any(tmp_path.iterdir())  # the generated corpus is removed
 
 

@@ -35,14 +35,20 @@ from ..contract import TABLES, load_contract
 from ..store.storage import table_files
 
 _CHILD = """
-import json, resource, sys, time
+import hashlib, json, resource, sys, time
 from pathlib import Path
 from newscorpus.check.validate import validate_corpus
+from newscorpus.findings import to_json
 def cpu():
     a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+opts = dict(zip(sys.argv[2::2], sys.argv[3::2]))
+runner = None
+if "--scheduler" in opts:
+    from newscorpus.check.runner import DaskRunner
+    runner = DaskRunner(opts["--scheduler"])
 t, c = time.perf_counter(), cpu()
-report = validate_corpus(Path(sys.argv[1]))
+report = validate_corpus(Path(sys.argv[1]), runner=runner, cache=Path(opts["--cache"]) if "--cache" in opts else None)
 seconds, cpu_seconds = time.perf_counter() - t, cpu() - c
 def own_peak_kb():  # VmHWM: ru_maxrss of a process keeps the high-water mark of the process it was exec'd from
     try:
@@ -51,7 +57,7 @@ def own_peak_kb():  # VmHWM: ru_maxrss of a process keeps the high-water mark of
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 rss = max(own_peak_kb(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "findings": len(report.findings), "counts": report.counts,
-                  "max_rss_kb": rss, "method": report.method}))
+                  "max_rss_kb": rss, "method": report.method, "digest": hashlib.sha256(to_json(report.findings).encode()).hexdigest()}))
 """
 
 
@@ -100,18 +106,20 @@ def _pss_kb(pids: list[int]) -> int:
     return total
 
 
-def _validate_child(root: Path, sample_memory: bool = True) -> dict:
+def _validate_child(root: Path, sample_memory: bool = True, args: tuple = (), workers: tuple = ()) -> dict:
     """Validation in a child process. With sample_memory, its peak memory is the largest sum, sampled every
     0.2 s, of the PSS of the child and its worker processes (on Linux; else the largest single process's
-    RSS). The sampling is not free (it walks /proc and the page tables of the processes, on the cores they
-    run on), so the time is measured in a run without it."""
+    RSS), and `worker_peak_kb` the largest PSS of one of the processes `workers` (a Dask cluster's). The
+    sampling is not free (it walks /proc and the page tables of the processes, on the cores they run on),
+    so the time is measured in a run without it. `args`: --scheduler ADDRESS, --cache DIR."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    peak = 0
+    proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(root), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    peak = worker_peak = 0
     sampled = sample_memory and Path("/proc/self/smaps_rollup").exists()
     while proc.poll() is None:
         if sampled:
             peak = max(peak, _pss_kb(_tree(proc.pid)))
+            worker_peak = max([worker_peak] + [_pss_kb([w]) for w in workers])
         time.sleep(0.2)
     out, err = proc.communicate()
     if proc.returncode != 0:
@@ -119,7 +127,64 @@ def _validate_child(root: Path, sample_memory: bool = True) -> dict:
     result = json.loads(out.strip().splitlines()[-1])
     result["peak_kb"] = peak if sampled else result["max_rss_kb"]
     result["peak_sampled"] = sampled
+    result["worker_peak_kb"] = worker_peak
     return result
+
+
+def _distributed(root: Path, scheduler: str | None) -> dict:
+    """Validation through Dask, in a child process as the local one: on the cluster at `scheduler` if one is
+    given, else on a LocalCluster of this machine (127.0.0.1) with 1 and then 2 worker processes (their start
+    not timed), each timed once and once more with the workers' memory sampled."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        return {"measured": False, "reason": "Dask is not installed (pip install 'newscorpus[distributed]')"}
+
+    def measure(address: str, label: str) -> dict:
+        with Client(address, set_as_default=False) as client:
+            pids = tuple(client.run(os.getpid).values())
+        timed = _validate_child(root, sample_memory=False, args=("--scheduler", address))
+        memory = _validate_child(root, sample_memory=True, args=("--scheduler", address), workers=pids)
+        return {"label": label, "workers": len(pids), "seconds": round(timed["seconds"], 2), "findings": timed["findings"],
+                "digest": timed["digest"], "method": timed["method"], "worker_peak_mb": round(memory["worker_peak_kb"] / 1024, 1)}
+
+    runs = []
+    if scheduler:
+        runs.append(measure(scheduler, scheduler))
+    else:
+        for n in (1, 2):
+            with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
+                runs.append(measure(cluster.scheduler_address, f"LocalCluster, {n} worker(s)"))
+    return {"measured": True, "runs": runs}
+
+
+def _touch_articles(root: Path, n: int) -> set:
+    """Break one mention of each of the first `n` articles of the middle entities shard (a span-text-mismatch
+    each): the "10 articles changed" of an incremental run. The bench's own synthetic corpus only."""
+    files = table_files(root, "entities")
+    path = files[len(files) // 2]
+    table = pq.read_table(path)
+    rows = table.to_pylist()
+    touched: dict = {}
+    for row in rows:
+        if row["article_id"] not in touched and row["mentions"] and len(touched) < n:
+            row["mentions"][0]["text"] = "X" + row["mentions"][0]["text"][1:]
+            touched[row["article_id"]] = row["id"]
+    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
+    return set(touched.values())
+
+
+def _incremental(root: Path, base: Path, articles: int = 10) -> dict:
+    """validate --cache: a cold run, then `articles` articles changed and a warm run, whose findings must be
+    those of a full run of the changed corpus (compared by a digest of every finding)."""
+    cache = base / "validate-cache"
+    cold = _validate_child(root, sample_memory=False, args=("--cache", str(cache)))
+    touched = _touch_articles(root, articles)
+    warm = _validate_child(root, sample_memory=False, args=("--cache", str(cache)))
+    full = _validate_child(root, sample_memory=False)
+    return {"articles_changed": articles, "cold_seconds": round(cold["seconds"], 2), "warm_seconds": round(warm["seconds"], 2),
+            "full_seconds": round(full["seconds"], 2), "findings": warm["findings"], "faults_injected": len(touched),
+            "same_as_full": warm["digest"] == full["digest"], "method": warm["method"]}
 
 
 def _sample(root: Path, per_table: int) -> dict:
@@ -203,7 +268,8 @@ def _release_build(root: Path) -> dict:
     return {"measured": True, "seconds": round(seconds, 2)}
 
 
-def run(articles: int, workdir: Path | None = None, sample: int = 2000, seed: int = 0, release: bool = True, progress=None) -> dict:
+def run(articles: int, workdir: Path | None = None, sample: int = 2000, seed: int = 0, release: bool = True, progress=None,
+        scheduler: str | None = None) -> dict:
     from jsonschema import Draft202012Validator
     import jsonschema_rs
 
@@ -232,7 +298,7 @@ def run(articles: int, workdir: Path | None = None, sample: int = 2000, seed: in
             "articles": articles, "records": gen.records, "annotation_records": records - gen.records["articles"],
             "parquet_bytes": size, "generate_seconds": round(gen.seconds, 2),
             "validate_seconds": round(tool["seconds"], 2), "validate_cpu_seconds": round(tool["cpu_seconds"], 2),
-            "validate_findings": tool["findings"], "validate_method": tool["method"],
+            "validate_findings": tool["findings"], "validate_method": tool["method"], "validate_digest": tool["digest"],
             "validate_peak_mb": round(memory["peak_kb"] / 1024, 1), "validate_peak_sampled": memory["peak_sampled"],
             "validate_largest_process_rss_mb": round(max(tool["max_rss_kb"], memory["max_rss_kb"]) / 1024, 1),
             "validate_seconds_while_sampled": round(memory["seconds"], 2),
@@ -253,8 +319,10 @@ def run(articles: int, workdir: Path | None = None, sample: int = 2000, seed: in
                              "per_cpu_second_vs_jsonschema": round(schema["records_per_cpu_second"] / js_rate, 1),
                              "per_cpu_second_vs_jsonschema_rs": round(schema["records_per_cpu_second"] / jsrs_rate, 1)},
             "release_build": _release_build(root) if release else {"measured": False, "reason": "--no-release"},
+            "distributed": _distributed(root, scheduler),
             "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         }
+        result["incremental"] = _incremental(root, base)  # last: it changes the corpus
         return result
     finally:
         shutil.rmtree(base, ignore_errors=True)
@@ -278,8 +346,34 @@ def format_result(r: dict) -> list[str]:
         f"schema      JSON Schema alone (level 1, columnar, every file read, 2 workers): {sc['records_per_second']:,} records/s = "
         f"{sc['vs_jsonschema']}x jsonschema, {sc['vs_jsonschema_rs']}x jsonschema-rs (per CPU second: {sc['per_cpu_second_vs_jsonschema']}x, "
         f"{sc['per_cpu_second_vs_jsonschema_rs']}x)",
-        "release     " + (f"{rel['seconds']} s" if rel.get("measured") else f"not measured ({rel.get('reason')})"),
+        "release     " + (f"{rel['seconds']} s = {rel['seconds'] / r['validate_seconds']:.1f}x validate" if rel.get("measured")
+                          else f"not measured ({rel.get('reason')})"),
+        *_format_distributed(r),
+        *_format_incremental(r),
     ]
+
+
+def _format_distributed(r: dict) -> list[str]:
+    d = r.get("distributed") or {}
+    if not d.get("measured"):
+        return [f"dask        not measured ({d.get('reason', 'not run')})"]
+    out = []
+    for run in d["runs"]:
+        same = ("the same findings as local" if run["digest"] == r.get("validate_digest")
+                else f"{run['findings']} finding(s), NOT the local run's {r['validate_findings']}")
+        out.append(f"dask        {run['label']}: {run['seconds']} s = {run['seconds'] / r['validate_seconds']:.2f}x local validate; {same}; "
+                   f"peak PSS of one worker {run['worker_peak_mb']:,} MiB")
+    return out
+
+
+def _format_incremental(r: dict) -> list[str]:
+    i = r.get("incremental")
+    if not i:
+        return []
+    return [f"incremental validate --cache: cold {i['cold_seconds']} s; after {i['articles_changed']} articles changed {i['warm_seconds']} s "
+            f"(full run {i['full_seconds']} s = {i['full_seconds'] / i['warm_seconds']:.1f}x); {i['findings']} finding(s) for "
+            f"{i['faults_injected']} injected, {'the same as' if i['same_as_full'] else 'NOT the same as'} the full run's",
+            f"            {i['method']}"]
 
 
 _WORDS = ("the government said protesters gathered in the square on Monday while police closed roads and "

@@ -386,12 +386,14 @@ def synth(articles, out, faults, seed, shard_rows, unreadable):
 @click.option("--no-release", is_flag=True, help="Do not time `newscorpus release build`.")
 @click.option("--add-files", type=click.IntRange(1), help="Instead: time `newscorpus add` of N text files into a copy of this corpus.")
 @click.option("--path", "path", type=click.Path(file_okay=False), help="Corpus root for --add-files (default: here or above).")
-def bench(articles, out, sample, workdir, no_release, add_files, path):
+@click.option("--scheduler", metavar="tcp://HOST:PORT", help="Time Dask validation on this cluster (default: a LocalCluster here, 1 then 2 workers).")
+def bench(articles, out, sample, workdir, no_release, add_files, path, scheduler):
     """Generate N articles and measure validation against jsonschema, jsonschema-rs and a plain scan.
 
     \b
     Example:
       newscorpus bench --articles 1000000 --out bench.json
+      newscorpus bench --articles 100000 --scheduler tcp://10.0.0.5:8786
       newscorpus bench --add-files 50
     """
     if add_files:
@@ -405,7 +407,7 @@ def bench(articles, out, sample, workdir, no_release, add_files, path):
         return
     from ..bench.scale import format_result, run
 
-    result = run(articles, Path(workdir) if workdir else None, sample=sample, release=not no_release)
+    result = run(articles, Path(workdir) if workdir else None, sample=sample, release=not no_release, scheduler=scheduler)
     for line in format_result(result):
         click.echo(line)
     if out:
