@@ -6,8 +6,10 @@ top-level function of picklable arguments whose result is small (partitioned.che
 links between articles, projections), so a runner may send it to another process or another machine.
 A StorageError raised by a job reaches the caller of map, as if the job had run in its process.
 
-LocalRunner runs them in processes of this machine (the default: measured faster here than a Dask
-LocalCluster of as many workers, see docs/scale.md); DaskRunner on a Dask cluster (`--scheduler`).
+LocalRunner runs them in processes of this machine; DaskRunner on a Dask cluster (`--scheduler`). The
+local processes stay the default: on this 2-core machine a Dask LocalCluster of 2 workers validates 100,000
+articles in about the same time (8.41 s against 8.89 s in one bench run, within the run-to-run noise), so
+it buys nothing here and would make Dask a dependency of every install.
 """
 
 from __future__ import annotations
