@@ -16,6 +16,7 @@ picklable arguments, and its result is small (findings, links, projections).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import shutil
@@ -33,6 +34,7 @@ from ..errors import StorageError
 from ..findings import CHECKS, sort_findings
 from ..store import storage
 from ..store.flat import column as _col, numpy_of as _np
+from ..store.remote import RemoteCorpus
 from .arrays import utf8_bytes, values_at
 from .cache import PieceCache
 from .consistency import wikidata_conflicts
@@ -56,7 +58,8 @@ def validate_partitioned(root: Path, contract: Contract, partitions: int, worker
     temporary Parquet files (spill)."""
     tmp = Path(tempfile.mkdtemp(prefix="newscorpus-validate-", dir=workdir))
     try:
-        with storage.read_lock(root):  # one version of the corpus, read from several processes
+        # one version of the corpus, read from several processes (object storage has no lock: a snapshot is read)
+        with contextlib.nullcontext() if isinstance(root, RemoteCorpus) else storage.read_lock(root):
             runner = runner or LocalRunner(workers)
             groups = None if spill else aligned_groups(root, partitions)
             if groups is not None:

@@ -10,6 +10,7 @@ into partitions of about PARTITION_BYTES (split_piece), each checked on its own.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import math
 import zlib
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from ..errors import StorageError
 from ..findings import Finding
 from ..store import storage
 from ..store.flat import column as _col, numpy_of as _np
+from ..store.remote import RemoteCorpus, RemoteFile
 
 SMALL_CORPUS_BYTES = 8 << 20  # Parquet bytes up to which a corpus is checked in memory, at once
 PARTITION_BYTES = 4 << 20  # Parquet bytes checked at once (about 2,500 articles of 50 annotation rows): small
@@ -34,12 +36,27 @@ GROUP_BYTES = 64 << 20  # Parquet bytes of aligned shards read at once, at most
 SPILL_OPTIONS = dict(compression="lz4", use_dictionary=True, write_statistics=False)
 
 
+def corpus_files(root, table: str) -> list:
+    """The Parquet files of a table of a local corpus (Paths) or of one on object storage (RemoteFiles)."""
+    return root.table_files(table) if isinstance(root, RemoteCorpus) else storage.table_files(root, table)
+
+
+def file_size(path) -> int:
+    return path.size if isinstance(path, RemoteFile) else path.stat().st_size
+
+
+def parquet_source(path):
+    """What pq.ParquetFile reads `path` from: a local path as it is, a remote file opened (a context manager
+    either way)."""
+    return path.open() if isinstance(path, RemoteFile) else contextlib.nullcontext(path)
+
+
 def partitions_for(root: Path) -> int:
     """1 (in memory) for a small corpus, else one partition per PARTITION_BYTES of Parquet."""
     size = 0
     for table in TABLES:
         try:
-            size += sum(p.stat().st_size for p in storage.table_files(root, table))
+            size += sum(file_size(p) for p in corpus_files(root, table))
         except (StorageError, OSError):
             return 1  # the in-memory path reports it
     return 1 if size <= SMALL_CORPUS_BYTES else max(2, math.ceil(size / PARTITION_BYTES))
@@ -73,7 +90,7 @@ def aligned_groups(root: Path, partitions: int) -> list | None:
     info = {}
     try:
         for table in TABLES:
-            info[table] = [_key_range(p, "id" if table == "articles" else "article_id") for p in storage.table_files(root, table)]
+            info[table] = [_key_range(p, "id" if table == "articles" else "article_id") for p in corpus_files(root, table)]
     except (StorageError, OSError, pa.ArrowException):
         return None
     arts = sorted((r for r in info["articles"] if r is not None and r[3] > 0), key=lambda r: r[1])
@@ -103,7 +120,8 @@ def aligned_groups(root: Path, partitions: int) -> list | None:
 def _key_range(path: Path, key: str):
     """(path, min, max, rows, bytes) of a Parquet file's `key` column from its statistics; None if a row
     group has no min/max or may hold a null key. Reads only the footer."""
-    md = pq.ParquetFile(path).metadata
+    with parquet_source(path) as source:
+        md = pq.ParquetFile(source).metadata
     j = storage.column_chunk_index(md, key)
     lo = hi = None
     for i in range(md.num_row_groups):
@@ -115,7 +133,7 @@ def _key_range(path: Path, key: str):
             return None
         lo = st.min if lo is None else min(lo, st.min)
         hi = st.max if hi is None else max(hi, st.max)
-    return (path, lo or "", hi or "", md.num_rows, path.stat().st_size)
+    return (path, lo or "", hi or "", md.num_rows, file_size(path))
 
 
 def load_piece(contract: Contract, tmp: Path, piece) -> dict:
@@ -203,16 +221,18 @@ def read_rows(path: Path, schema: pa.Schema, dictionary: bool = False, threads: 
     """A table file in pieces of bounded size (a row group at a time for a big single file); with
     dictionary=True, the L1_ONLY_COLUMNS and DECODED_AFTER_L1 it has are read as dictionaries. Worker
     processes, already one a core, read with threads=False (Arrow's threads would only add their cost)."""
-    pf = None
+    pf = remote = None
     try:
-        pf = pq.ParquetFile(path, page_checksum_verification=True)
+        remote = path.open() if isinstance(path, RemoteFile) else None
+        source = remote or path
+        pf = pq.ParquetFile(source, page_checksum_verification=True)
         as_dictionary = []
         if dictionary:  # only plain string columns the file has: conform() names a missing or mistyped one as in memory
             stored = pf.schema_arrow
             as_dictionary = [f.name for f in schema if f.name in L1_ONLY_COLUMNS + DECODED_AFTER_L1 and pa.types.is_string(f.type)
                              and f.name in stored.names and pa.types.is_string(stored.field(f.name).type)]
             if as_dictionary:
-                pf = pq.ParquetFile(path, page_checksum_verification=True, read_dictionary=as_dictionary, metadata=pf.metadata)
+                pf = pq.ParquetFile(source, page_checksum_verification=True, read_dictionary=as_dictionary, metadata=pf.metadata)
         check_data_version(pf.schema_arrow.metadata, (schema.metadata or {}).get(SCHEMA_VERSION_KEY, b"").decode(), str(path))
         if pf.metadata.num_rows <= 1_000_000 or pf.num_row_groups == 1:
             yield storage.conform(pf.read(use_threads=threads), schema, str(path), as_dictionary)
@@ -221,6 +241,11 @@ def read_rows(path: Path, schema: pa.Schema, dictionary: bool = False, threads: 
             yield storage.conform(pf.read_row_group(i, use_threads=threads), schema, str(path), as_dictionary)
     except (OSError, pa.ArrowException) as exc:
         raise StorageError(f"{path}: unreadable Parquet: {str(exc).splitlines()[0]}") from None
+    finally:
+        if pf is not None:
+            pf.close()
+        if remote is not None:
+            remote.close()
 
 
 def spill_rows(root: Path, contract: Contract, partitions: int, tmp: Path) -> tuple[list, dict]:
@@ -233,7 +258,7 @@ def spill_rows(root: Path, contract: Contract, partitions: int, tmp: Path) -> tu
         writers: dict = {}
         n = 0
         try:
-            for path in storage.table_files(root, table):
+            for path in corpus_files(root, table):
                 for data in read_rows(path, schema):
                     n += data.num_rows
                     part = partition_of(article_keys(table, data), partitions)

@@ -15,6 +15,7 @@ from ..contract import TABLES, Contract, load_contract
 from ..errors import StorageError
 from ..findings import Finding, sort_findings
 from ..store import storage
+from ..store.remote import RemoteCorpus, is_url, local_path
 from .cache import PieceCache
 from .levels import Report, check_tables
 from .partitioned import validate_partitioned
@@ -22,9 +23,10 @@ from .pieces import partitions_for
 from .runner import LocalRunner, Runner
 
 
-def validate_corpus(root: Path, contract: Contract | None = None, select=None, ignore=None, *, partitions: int | None = None,
+def validate_corpus(root: Path | str, contract: Contract | None = None, select=None, ignore=None, *, partitions: int | None = None,
                     spill: bool = False, runner: Runner | None = None, cache: Path | None = None) -> Report:
-    """Read every table under `root` and check it.
+    """Read every table under `root` (a folder, or a URL of a corpus on object storage: store/remote.py) and
+    check it.
 
     A small corpus is read and checked in memory. A large one (more than SMALL_CORPUS_BYTES of Parquet)
     is checked partition by partition, so that peak memory does not grow with the corpus
@@ -32,6 +34,10 @@ def validate_corpus(root: Path, contract: Contract | None = None, select=None, i
     (1: in memory); `spill` forces the spill to temporary files even where the shards are aligned;
     `runner` runs the pieces (runner.py; default: two local processes); `cache` is a folder of the
     summaries of pieces checked before, reused where a piece's content is unchanged (cache.py)."""
+    if is_url(root):
+        root = local_path(root) or RemoteCorpus.open(root)
+    if isinstance(root, RemoteCorpus):
+        return _validate_remote(root, contract, select, ignore, partitions, spill, runner, cache)
     contract = contract or load_contract(root)
     if partitions is None:
         partitions = partitions_for(root)
@@ -53,6 +59,17 @@ def validate_corpus(root: Path, contract: Contract | None = None, select=None, i
     report = check_tables(contract, tables) if len(tables) == len(TABLES) else Report([], skipped_levels=True)
     report.findings = _select(findings + report.findings, select, ignore)
     report.counts = {t: tables[t].num_rows for t in tables}
+    return report
+
+
+def _validate_remote(corpus: RemoteCorpus, contract, select, ignore, partitions, spill, runner, cache) -> Report:
+    """A corpus on object storage, always in pieces (each job opens its own files there); no cache, as its
+    files would have to be read twice to be hashed."""
+    contract = contract or corpus.contract()
+    partitions = max(2, partitions or partitions_for(corpus))
+    report = validate_partitioned(corpus, contract, partitions, spill=spill, runner=runner)
+    report.findings = _select(report.findings, select, ignore)
+    report.method += f"; read from {corpus.url}" + ("; the cache is not used for a corpus on object storage" if cache is not None else "")
     return report
 
 

@@ -87,16 +87,21 @@ def main():
 def validate(path, path_opt, fmt, select, ignore, scheduler, cache):
     """Check the corpus: schema, integrity, consistency, corpus level. Exit 0 valid, 1 errors, 2 could not run.
 
+    PATH is a corpus folder or the URL of one on object storage (s3://, gs://, hf://datasets/ORG/NAME@REV,
+    file://), read in place with the protocol's usual credentials and endpoint variables.
+
     \b
     Example:
       newscorpus validate
       newscorpus validate --format json --select span-text-mismatch,id-duplicate
       newscorpus validate --path /data/newscorpus
+      newscorpus validate s3://my-bucket/newscorpus
       newscorpus validate --scheduler tcp://10.0.0.5:8786
       newscorpus validate --cache .cache/validate
     """
     from ..check.runner import runner_for
     from ..check.validate import validate_corpus
+    from ..store.remote import is_url, local_path
 
     if path and path_opt and Path(path).resolve() != Path(path_opt).resolve():
         raise click.UsageError(f"two corpus roots given: {path} and --path {path_opt}")
@@ -106,7 +111,10 @@ def validate(path, path_opt, fmt, select, ignore, scheduler, cache):
         sel, ign = resolve_ids(select), resolve_ids(ignore)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    root = _root(path)
+    if is_url(path) and local_path(path) is None:
+        root = path  # a corpus on object storage (s3://, gs://, hf://...), read where it is
+    else:
+        root = _root(str(local_path(path)) if is_url(path) else path)
     cache = Path(cache) if cache else None
     if scheduler:
         with runner_for(scheduler) as runner:

@@ -1,0 +1,126 @@
+"""A corpus on object storage: a real S3-compatible server (moto's, on 127.0.0.1, started as a process and
+stopped by its process id) holds a generated corpus with a fault of every injectable check; `validate
+s3://...` reads it in place, locally and on a Dask cluster whose workers open their own pieces, with the
+findings of the same corpus validated from disk."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from newscorpus.bench.synth import generate
+from newscorpus.check.runner import DaskRunner
+from newscorpus.check.validate import validate_corpus
+from newscorpus.studio.server import free_port
+
+HERE = Path(__file__).resolve().parent
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()  # by its process id
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def s3():
+    port = free_port()
+    exe = Path(sys.executable).with_name("moto_server")
+    proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("moto_server did not start")
+        yield {**CREDENTIALS, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def stored(s3, tmp_path_factory):
+    """The corpus generated on disk, and its copy uploaded to s3://corpora/faulty."""
+    import s3fs
+
+    result = generate(tmp_path_factory.mktemp("remote") / "faulty", articles=300, faults=0.25, seed=11, shard_rows=80)
+    fs = s3fs.S3FileSystem(key="test", secret="test", endpoint_url=s3["AWS_ENDPOINT_URL"], skip_instance_cache=True)
+    fs.mkdir("corpora")
+    for path in sorted(result.root.rglob("*")):
+        if path.is_file():
+            fs.pipe(f"corpora/faulty/{path.relative_to(result.root).as_posix()}", path.read_bytes())
+    return result, fs
+
+
+@pytest.fixture
+def s3_env(s3, monkeypatch):
+    for k, v in s3.items():
+        monkeypatch.setenv(k, v)
+    return s3
+
+
+@pytest.mark.parametrize("spill", [False, True])
+def test_validate_reads_the_corpus_in_place(stored, s3_env, spill):
+    result, _ = stored
+    on_disk = validate_corpus(result.root, partitions=1)
+    remote = validate_corpus("s3://corpora/faulty", spill=spill)
+    assert remote.findings == on_disk.findings and remote.counts == on_disk.counts
+    assert remote.method.endswith("; read from s3://corpora/faulty")
+
+
+def test_cli_in_a_new_process(stored, s3):
+    result, _ = stored
+    env = {**os.environ, **s3}
+    got = subprocess.run([sys.executable, "-m", "newscorpus", "validate", "s3://corpora/faulty", "--format", "json"],
+                         capture_output=True, text=True, env=env)
+    local = subprocess.run([sys.executable, "-m", "newscorpus", "validate", str(result.root), "--format", "json"],
+                           capture_output=True, text=True, env=env)
+    assert got.returncode == local.returncode == 1, got.stderr
+    assert json.loads(got.stdout)["findings"] == json.loads(local.stdout)["findings"]
+
+
+def test_workers_of_a_cluster_open_their_own_pieces(stored, s3_env):
+    """A Dask cluster whose workers know the endpoint (as a cluster next to its object storage does)."""
+    result, _ = stored
+    proc = subprocess.Popen([sys.executable, str(HERE.parent / "dask_cluster.py"), "2"], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, **s3_env})
+    try:
+        info = json.loads(proc.stdout.readline())
+        with DaskRunner(info["address"]) as runner:
+            remote = validate_corpus("s3://corpora/faulty", runner=runner)
+    finally:
+        _stop(proc)
+    assert remote.findings == validate_corpus(result.root, partitions=1).findings
+    assert "on the Dask cluster at" in remote.method
+
+
+def test_an_unreadable_object_is_named_by_its_url(stored, s3_env):
+    result, fs = stored
+    fs.copy("corpora/faulty", "corpora/broken", recursive=True)
+    fs.pipe("corpora/broken/annotations/events/part-00001.parquet", b"not parquet at all")
+    report = validate_corpus("s3://corpora/broken")
+    unreadable = [f for f in report.findings if f.check == "table-unreadable"]
+    assert report.skipped_levels and [f.file for f in unreadable] == ["s3://corpora/broken/annotations/events/part-00001.parquet"]
+
+
+def test_not_a_corpus(s3_env):
+    from click.testing import CliRunner
+
+    from newscorpus.cli import main
+
+    got = CliRunner().invoke(main, ["validate", "s3://corpora/nothing-here"])
+    assert got.exit_code == 2 and "not a corpus root" in got.output and got.output.count("\n") == 1
