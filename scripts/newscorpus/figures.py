@@ -8,7 +8,6 @@ tables. Label columns of a release hold ClassLabel ids: `Figures(names=...)` cou
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -139,10 +138,16 @@ def process_figures(rows: int, kept: int, annotators, candidates: dict) -> dict:
             "agreement": compute_agreement(candidates)}
 
 
-def corpus_stats(root: Path, contract: Contract | None = None, status: str = "gold") -> dict:
-    """Figures of every article and of the `status` rows (gold by default), with the annotation process's."""
-    contract = contract or load_contract(root)
-    t = storage.all_tables(root, contract)
+def corpus_stats(root, contract: Contract | None = None, status: str = "gold") -> dict:
+    """Figures of every article and of the `status` rows (gold by default), with the annotation process's;
+    `root` is a corpus folder or the URL of one on object storage."""
+    from .store.remote import RemoteCorpus, is_url, local_path
+
+    if is_url(root):
+        root = local_path(root) or RemoteCorpus.open(root)
+    remote = isinstance(root, RemoteCorpus)
+    contract = contract or (root.contract() if remote else load_contract(root))
+    t = root.all_tables(contract) if remote else storage.all_tables(root, contract)
     ann = {name: t[name].filter(pc.equal(t[name]["status"], status)) if t[name].num_rows else t[name] for name in ANNOTATION_TABLES}
     figures = Figures()
     figures.add({"articles": t["articles"], "mentions": flat_mentions(ann["entities"]), **ann})

@@ -124,3 +124,15 @@ def test_not_a_corpus(s3_env):
 
     got = CliRunner().invoke(main, ["validate", "s3://corpora/nothing-here"])
     assert got.exit_code == 2 and "not a corpus root" in got.output and got.output.count("\n") == 1
+
+
+def test_stats_of_the_corpus_on_object_storage(stored, s3_env):
+    """`newscorpus stats --path s3://...` gives the figures of the same corpus read from disk."""
+    from newscorpus.figures import corpus_stats
+
+    result, _ = stored
+    assert corpus_stats("s3://corpora/faulty") == corpus_stats(result.root)
+    got = subprocess.run([sys.executable, "-m", "newscorpus", "stats", "--path", "s3://corpora/faulty", "--format", "json"],
+                         capture_output=True, text=True, env={**os.environ, **s3_env})
+    assert got.returncode == 0, got.stderr
+    assert json.loads(got.stdout) == json.loads(json.dumps(corpus_stats(result.root)))

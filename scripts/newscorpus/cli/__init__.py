@@ -72,6 +72,17 @@ def main():
     """
 
 
+def _location(path: str | None):
+    """The corpus a read-only command reads: the URL of one on object storage as it is (s3://, gs://,
+    hf://..., read where it lies), else the local root (a file:// URL is a local path)."""
+    from ..store.remote import is_url, local_path
+
+    if is_url(path):
+        local = local_path(path)
+        return path if local is None else _root(str(local))
+    return _root(path)
+
+
 @main.command()
 @click.argument("path", required=False, type=click.Path(file_okay=False))
 @click.option("--path", "path_opt", type=click.Path(file_okay=False), help="Corpus root (default: here or above), as for every command.")
@@ -101,7 +112,6 @@ def validate(path, path_opt, fmt, select, ignore, scheduler, cache):
     """
     from ..check.runner import runner_for
     from ..check.validate import validate_corpus
-    from ..store.remote import is_url, local_path
 
     if path and path_opt and Path(path).resolve() != Path(path_opt).resolve():
         raise click.UsageError(f"two corpus roots given: {path} and --path {path_opt}")
@@ -111,10 +121,7 @@ def validate(path, path_opt, fmt, select, ignore, scheduler, cache):
         sel, ign = resolve_ids(select), resolve_ids(ignore)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    if is_url(path) and local_path(path) is None:
-        root = path  # a corpus on object storage (s3://, gs://, hf://...), read where it is
-    else:
-        root = _root(str(local_path(path)) if is_url(path) else path)
+    root = _location(path)
     cache = Path(cache) if cache else None
     if scheduler:
         with runner_for(scheduler) as runner:
@@ -313,10 +320,11 @@ def stats(fmt, status, path):
     \b
     Example:
       newscorpus stats --format json
+      newscorpus stats --path s3://my-bucket/newscorpus
     """
     from ..figures import corpus_stats, format_stats
 
-    s = corpus_stats(_root(path), status=status)
+    s = corpus_stats(_location(path), status=status)
     if fmt == "json":
         click.echo(json.dumps(s, ensure_ascii=False, indent=1))
     else:

@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from ..contract import TABLES, Contract, load_contract
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..contract import SCHEMA_VERSION_KEY, TABLES, Contract, check_data_version, load_contract
 from ..errors import CorpusNotFound, SetupError, StorageError
 
 
@@ -87,6 +90,33 @@ class RemoteCorpus:
         except OSError as exc:
             raise StorageError(f"{self.url}/schema: cannot be read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
         return load_contract(local)
+
+    def read_text(self, relative: str) -> str | None:
+        """A text file of the corpus (None if there is none)."""
+        path = f"{self.root}/{relative}"
+        try:
+            return self.fs.cat_file(path).decode("utf-8") if self.fs.isfile(path) else None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StorageError(f"{self.fs.unstrip_protocol(path)}: cannot be read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+
+    def all_tables(self, contract: Contract) -> dict:
+        """Every table read whole, as storage.all_tables reads a local corpus (the contract's Arrow schemas;
+        a file of another schema version, or one that is not the contract's Parquet, is a StorageError)."""
+        from . import storage
+
+        out = {}
+        for table in TABLES:
+            schema, parts = contract.arrow_schema(table), []
+            for f in self.table_files(table):
+                try:
+                    with f.open() as source:
+                        data = pq.read_table(source)
+                except (OSError, pa.ArrowException) as exc:
+                    raise StorageError(f"{f}: unreadable Parquet: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+                check_data_version(data.schema.metadata, (schema.metadata or {}).get(SCHEMA_VERSION_KEY, b"").decode(), str(f))
+                parts.append(storage.conform(data, schema, str(f)))
+            out[table] = pa.concat_tables(parts) if parts else schema.empty_table()
+        return out
 
     def table_files(self, table: str) -> list[RemoteFile]:
         """As storage.table_files: the single file of the table, or the shards of its folder, sorted."""

@@ -282,13 +282,20 @@ def compare(predicted, annotated) -> dict:
     return counts
 
 
-def read_figures(root: Path) -> dict:
-    """The stored per-annotation figures ({} if none): source_ref -> {model_version, suggested, accepted, ...}."""
-    path = Path(root) / FIGURES_PATH
-    if not path.is_file():
+def read_figures(root) -> dict:
+    """The stored per-annotation figures ({} if none): source_ref -> {model_version, suggested, accepted, ...}.
+    `root` is a corpus folder or a RemoteCorpus."""
+    from ..store.remote import RemoteCorpus
+
+    if isinstance(root, RemoteCorpus):
+        path, text = f"{root}/{FIGURES_PATH.as_posix()}", root.read_text(FIGURES_PATH.as_posix())
+    else:
+        path = Path(root) / FIGURES_PATH
+        text = path.read_text(encoding="utf-8") if path.is_file() else None
+    if text is None:
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(text)
     except ValueError:
         raise InputError(f"{path}: not JSON; restore it from git or delete it and pull again") from None
     anns = data.get("annotations") if isinstance(data, dict) else None
