@@ -37,7 +37,7 @@ def corpus(pristine, tmp_path):
 
 
 def reused(report) -> tuple[int, int]:
-    tail = report.method.rsplit("; ", 1)[1]  # "N of M piece job(s) from the cache"
+    tail = report.method.rsplit("; ", 1)[1]  # "N of M piece(s) from the cache"
     n, _, m = tail.split()[:3]
     return int(n), int(m)
 
@@ -76,6 +76,9 @@ def test_a_changed_piece_is_checked_again_and_its_new_fault_found(corpus, tmp_pa
     assert again.findings == full.findings
     assert ("span-text-mismatch", "entities", entity) in {(f.check, f.table, f.record) for f in again.findings}
     assert reused(again) == (4, 5)
+    # the one piece left was shared out between the two workers; it is kept as one piece all the same
+    third = validate_corpus(corpus, cache=tmp_path / "cache")
+    assert third.findings == full.findings and reused(third) == (5, 5)
 
 
 def test_an_unreadable_cache_entry_is_checked_again(corpus, tmp_path):
@@ -97,7 +100,7 @@ def test_another_contract_reuses_nothing(corpus, tmp_path):
     got = subprocess.run([sys.executable, "-m", "newscorpus", "validate", str(corpus), "--format", "json", "--cache", str(tmp_path / "cache")],
                          capture_output=True, text=True)
     assert got.returncode == 1, got.stderr
-    assert json.loads(got.stdout)["summary"]["method"].endswith("; 0 of 5 piece job(s) from the cache")
+    assert json.loads(got.stdout)["summary"]["method"].endswith("; 0 of 5 piece(s) from the cache")
 
 
 def test_the_cache_keeps_only_the_last_run_s_pieces(corpus, tmp_path):
@@ -112,7 +115,7 @@ def test_cli_cache_option(corpus, tmp_path):
     first, second = (CliRunner().invoke(main, args) for _ in range(2))
     assert first.exit_code == second.exit_code == 1, first.output
     assert json.loads(first.output)["findings"] == json.loads(second.output)["findings"]
-    assert json.loads(second.output)["summary"]["method"].endswith("; 5 of 5 piece job(s) from the cache")
+    assert json.loads(second.output)["summary"]["method"].endswith("; 5 of 5 piece(s) from the cache")
 
 
 def test_spilled_shards_are_not_cached(corpus, tmp_path):

@@ -1,9 +1,10 @@
 """Incremental validation: the summary of every checked piece kept under a key made of its content.
 
-A piece job's result (partitioned.check_piece: the findings, the article each level 2-4 finding belongs to,
-the links between articles, the (wikidata, type) pairs, the text digests, and the (wikidata, type, id)
-projection it writes) depends on nothing but the bytes of the piece's files, how the piece is split, the
-contract and the validator's code. The key is the SHA-256 of exactly those: every file of the piece is
+The result of a piece (of its jobs, partitioned.check_piece: the findings, the article each level 2-4 finding
+belongs to, the links between articles, the (wikidata, type) pairs, the text digests, and the (wikidata,
+type, id) projection they write) depends on nothing but the bytes of the piece's files, the contract and
+the validator's code; not on how the piece is cut into partitions or shared among workers (the tests of
+the partitioned path hold the findings to that). The key is the SHA-256 of exactly those: every file of the piece is
 hashed in full, never trusted by its name, size or time, so a piece whose bytes did not change cannot hide
 a new fault, and one whose bytes changed is checked again. The cross-piece checks are then reduced from
 every piece's summary, cached or fresh, as in a full run: the verdict is the same.
@@ -61,15 +62,14 @@ class PieceCache:
         self.reused = 0
         self.checked = 0
 
-    def keys(self, args: list[tuple]) -> list[str]:
-        """The key of every job (contract, tmp, index, piece, stride, share) of aligned shards."""
-        files = sorted({p for a in args for t in TABLES for p in a[3][1].files[t]})
+    def keys(self, pieces: list) -> list[str]:
+        """The key of every piece ("files", Group) of aligned shards."""
+        files = sorted({p for _, group in pieces for t in TABLES for p in group.files[t]})
         with ThreadPoolExecutor(_HASH_THREADS) as pool:
             digest = dict(zip(files, pool.map(file_digest, files)))
         out = []
-        for _, _, _, (kind, group), stride, share in args:
-            parts = [self.salt, kind, str(group.split), str(stride), f"{share[0]}/{share[1]}"]
-            parts += [f"{t}:{digest[p]}" for t in TABLES for p in group.files[t]]
+        for kind, group in pieces:
+            parts = [self.salt, kind] + [f"{t}:{digest[p]}" for t in TABLES for p in group.files[t]]
             out.append(hashlib.sha256("\n".join(parts).encode()).hexdigest())
         return out
 
@@ -77,8 +77,8 @@ class PieceCache:
         return self.folder / key[:2] / key
 
     def load(self, key: str, wikidata_file: Path):
-        """The cached result of a job, its wikidata projection copied to where the job would write it; None
-        if there is none or it cannot be read."""
+        """The cached result of a piece, as the result of one job, its wikidata projection copied to where
+        that job would write it; None if there is none or it cannot be read."""
         entry = self._entry(key)
         try:
             meta = json.loads((entry / "result.json").read_text(encoding="utf-8"))
@@ -95,8 +95,13 @@ class PieceCache:
         self.reused += 1
         return found, meta["keys"], [tuple(e) for e in meta["edges"]], pairs, digests
 
-    def store(self, key: str, result, wikidata_file: Path) -> None:
-        found, keys, edges, pairs, digests = result
+    def store(self, key: str, results: list, wikidata_files: list[Path]) -> None:
+        """Keep the results of a piece's jobs as one, with their wikidata projections."""
+        found = [f for r in results for f in r[0]]
+        keys = [k for r in results for k in r[1]]
+        edges = [e for r in results for e in r[2]]
+        pairs = pa.concat_tables([r[3] for r in results])
+        digests = pa.concat_tables([r[4] for r in results])
         self.used.add(key)
         self.checked += 1
         entry = self._entry(key)
@@ -108,11 +113,11 @@ class PieceCache:
             for name, table in (("pairs.arrow", pairs), ("digests.arrow", digests)):
                 with pa.ipc.new_file(tmp / name, table.schema) as w:
                     w.write_table(table)
-            shutil.copyfile(wikidata_file, tmp / "wikidata.parquet")
+            pq.write_table(pa.concat_tables([pq.read_table(f) for f in wikidata_files]), tmp / "wikidata.parquet")
             meta = {"key": key, "findings": [asdict(f) for f in found], "keys": keys, "edges": [list(e) for e in edges]}
             (tmp / "result.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
             os.replace(tmp, entry)
-        except OSError:
+        except (OSError, pa.ArrowException):
             shutil.rmtree(tmp, ignore_errors=True)  # a cache that cannot be written only costs time
 
     def prune(self) -> None:

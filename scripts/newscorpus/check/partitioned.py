@@ -70,7 +70,7 @@ def validate_partitioned(root: Path, contract: Contract, partitions: int, worker
                     report.method = f"aligned shards: {len(groups)} group(s) in {sum(g.split for g in groups)} partition(s), no spill, {runner.description}"
                     if cache is not None:
                         cache.prune()
-                        report.method += f"; {cache.reused} of {cache.reused + cache.checked} piece job(s) from the cache"
+                        report.method += f"; {cache.reused} of {len(groups)} piece(s) from the cache"
                     return report
                 # a shard that cannot be read: the spill below names it, as the in-memory path does
             files = max(1, math.ceil(partitions / SPILL_SPLIT))
@@ -93,27 +93,32 @@ def _check_pieces(contract: Contract, tmp: Path, pieces: list, counts: dict, fin
     """Every piece (a spilled hash file or a group of aligned shards) checked on its own by the runner, or
     taken from the cache, then what crosses them. None if a shard could not be read (only aligned shards
     are read here)."""
-    workers = min(runner.workers, sum(u[1].split for u in pieces))
     stride = len(pieces) if pieces and pieces[0][0] == "spill" else 1
-    # a worker takes a piece, or, when there are fewer pieces than workers, every other partition of one
-    share = workers if len(pieces) < workers else 1
-    args = [(contract, tmp, i, u, stride, (w, share)) for i, u in enumerate(pieces) for w in range(share)]
-    keys = cache.keys(args) if cache is not None and pieces and pieces[0][0] == "files" else None
-    results = [cache.load(k, _wikidata_file(tmp, a[2], a[5])) for k, a in zip(keys, args)] if keys else [None] * len(args)
-    todo = [i for i, r in enumerate(results) if r is None]
+    keys = cache.keys(pieces) if cache is not None and pieces and pieces[0][0] == "files" else None
+    results: dict = {}  # piece -> the results of its jobs
+    for i, key in enumerate(keys or ()):
+        cached = cache.load(key, _wikidata_file(tmp, i, (0, 1)))
+        if cached is not None:
+            results[i] = [cached]
+    todo = [i for i in range(len(pieces)) if i not in results]
+    workers = min(runner.workers, sum(pieces[i][1].split for i in todo)) if todo else 1
+    # a worker takes a piece, or, when fewer pieces than workers are left to check, every other partition of one
+    share = workers if len(todo) < workers else 1
+    args = [(contract, tmp, i, pieces[i], stride, (w, share)) for i in todo for w in range(share)]
     try:
-        fresh = runner.map(check_piece, [args[i] for i in todo])
+        fresh = runner.map(check_piece, args)
     except StorageError:
         return None
-    for i, result in zip(todo, fresh):
-        results[i] = result
-        if keys:
-            cache.store(keys[i], result, _wikidata_file(tmp, args[i][2], args[i][5]))
+    for a, result in zip(args, fresh):
+        results.setdefault(a[2], []).append(result)
+    if keys:
+        for i in todo:
+            cache.store(keys[i], results[i], [_wikidata_file(tmp, i, (w, share)) for w in range(share)])
     edges, pairs, digests = [], [], []
     local = []
-    for found, keys, part_edges, part_pairs, part_digests in results:
-        findings += [f for f, k in zip(found, keys) if k is None]
-        local += [(f, k) for f, k in zip(found, keys) if k is not None]
+    for found, owners, part_edges, part_pairs, part_digests in (r for i in sorted(results) for r in results[i]):
+        findings += [f for f, k in zip(found, owners) if k is None]
+        local += [(f, k) for f, k in zip(found, owners) if k is not None]
         edges += part_edges
         pairs.append(part_pairs)
         digests.append(part_digests)
