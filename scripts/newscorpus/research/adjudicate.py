@@ -220,27 +220,37 @@ def _local_number(rid: str, letter: str) -> int | None:
     return int(local[1:]) if local[:1] == letter and local[1:].isdigit() else None
 
 
+class _GoldIds:
+    """The article's gold ids as they are, by substance (a mention's span, an entity's first span, an event's
+    type and trigger, a claim's span), so that a record adjudicated again keeps its id; and new ids,
+    numbered after the highest in use."""
+
+    def __init__(self, article_id: str, current_gold: dict):
+        self.article_id = article_id
+        ents, events, claims = current_gold["entities"], current_gold["events"], current_gold["claims"]
+        self.mention = {(m["start"], m["end"]): m["id"] for e in ents for m in e["mentions"]}
+        self.entity = {min((m["start"], m["end"]) for m in e["mentions"]): e["id"] for e in ents}
+        self.event = {(v["type"], v["trigger"]["start"], v["trigger"]["end"]): v["id"] for v in events}
+        self.claim = {(c["span"]["start"], c["span"]["end"]): c["id"] for c in claims}
+        self.used = {k: 0 for k in PREFIX}
+        for kind, ids in (("entities", [e["id"] for e in ents]), ("events", [v["id"] for v in events]), ("claims", [c["id"] for c in claims]),
+                          ("mentions", [m["id"] for e in ents for m in e["mentions"]])):
+            self.used[kind] = max([n for n in (_local_number(i, PREFIX[kind]) for i in ids) if n is not None], default=0)
+
+    def fresh(self, kind: str) -> str:
+        self.used[kind] += 1
+        return f"{self.article_id}/{PREFIX[kind]}{self.used[kind]}"
+
+
 def build_gold(article_id: str, versions: dict[str, Version], decisions: dict, current_gold: dict,
                adjudicator: str, now: str) -> dict:
     """The gold rows (table -> list) from the chosen candidate rows, in the gold id space. Raises Refused
     if a chosen event or claim refers to something the choice does not contain."""
     chosen = _chosen(versions, decisions)
     indexes = {ann: v.mention_index() for ann, v in versions.items()}
-    # existing gold ids, by substance, and the numbers used so far
-    old_mention = {(m["start"], m["end"]): m["id"] for e in current_gold["entities"] for m in e["mentions"]}
-    old_entity = {min((m["start"], m["end"]) for m in e["mentions"]): e["id"] for e in current_gold["entities"]}
-    old_event = {(v["type"], v["trigger"]["start"], v["trigger"]["end"]): v["id"] for v in current_gold["events"]}
-    old_claim = {(c["span"]["start"], c["span"]["end"]): c["id"] for c in current_gold["claims"]}
-    used = {k: 0 for k in PREFIX}
-    for kind, ids in (("entities", [e["id"] for e in current_gold["entities"]]), ("events", [v["id"] for v in current_gold["events"]]),
-                      ("claims", [c["id"] for c in current_gold["claims"]]),
-                      ("mentions", [m["id"] for e in current_gold["entities"] for m in e["mentions"]])):
-        used[kind] = max([n for n in (_local_number(i, PREFIX[kind]) for i in ids) if n is not None], default=0)
-
-    def fresh(kind):
-        used[kind] += 1
-        return f"{article_id}/{PREFIX[kind]}{used[kind]}"
-
+    gold_ids = _GoldIds(article_id, current_gold)
+    old_mention, old_entity, old_event, old_claim = gold_ids.mention, gold_ids.entity, gold_ids.event, gold_ids.claim
+    fresh = gold_ids.fresh
     prov = {"annotator": adjudicator, "status": "gold", "origin": "manual", "updated_at": now}
     # mentions and entities
     mention_by_span: dict[tuple, tuple[str, str]] = {}  # span -> (gold mention id, gold entity id)

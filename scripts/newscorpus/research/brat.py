@@ -582,6 +582,35 @@ class BratImport:
         return f"brat: {len(self.documents)} document(s) read; {tables}" + (" (dry run: nothing written)" if self.dry_run else "")
 
 
+def _check_provenance(contract: Contract, annotator: str, status: str, origin: str) -> None:
+    """InputError unless status and origin are values of the contract and the annotator a pseudonym."""
+    for name, value in (("status", status), ("origin", origin)):
+        allowed = contract.enum("entities", name)
+        if value not in allowed:
+            raise InputError(f"{name} {value!r} is not one of {', '.join(allowed)}")
+    pseudonym = contract.validators["entities"].evolve(schema=contract.schemas["entities"]["properties"]["annotator"])
+    if not isinstance(annotator, str) or not pseudonym.is_valid(annotator):
+        raise InputError(f"annotator {annotator!r} is not a pseudonym (lowercase letters, digits and dashes, 2 to 64)")
+
+
+def _documents(paths, article_ids=None) -> list:
+    """The (article, .txt, .ann) of the files given (those of `article_ids` only, if given, each of them
+    found); InputError for two files of one article."""
+    docs = brat_pairs(paths)
+    if article_ids:
+        wanted = set(article_ids)
+        docs = [d for d in docs if d[0] in wanted]
+        missing = sorted(wanted - {d[0] for d in docs})
+        if missing:
+            raise InputError(f"no .ann file for article(s) {', '.join(missing[:5])} among the files given")
+    by_article: dict[str, Path] = {}
+    for aid, _, ann in docs:
+        if aid in by_article:
+            raise InputError(f"{ann}: a second file for article {aid} (also {by_article[aid]}); import one version at a time")
+        by_article[aid] = ann
+    return docs
+
+
 def import_brat(root: Path | str, paths, annotator: str, status: str = "candidate", origin: str = "import",
                 article_ids=None, dry_run: bool = False, now: str | None = None, contract: Contract | None = None) -> BratImport:
     """Read brat .txt/.ann pairs (see brat_pairs) into the corpus as rows of `annotator` with `status` and
@@ -598,25 +627,8 @@ def import_brat(root: Path | str, paths, annotator: str, status: str = "candidat
 
     root = Path(root)
     contract = contract or load_contract(root)
-    for name, value in (("status", status), ("origin", origin)):
-        allowed = contract.enum("entities", name)
-        if value not in allowed:
-            raise InputError(f"{name} {value!r} is not one of {', '.join(allowed)}")
-    pseudonym = contract.validators["entities"].evolve(schema=contract.schemas["entities"]["properties"]["annotator"])
-    if not isinstance(annotator, str) or not pseudonym.is_valid(annotator):
-        raise InputError(f"annotator {annotator!r} is not a pseudonym (lowercase letters, digits and dashes, 2 to 64)")
-    docs = brat_pairs(paths)
-    if article_ids:
-        wanted = set(article_ids)
-        docs = [d for d in docs if d[0] in wanted]
-        missing = sorted(wanted - {d[0] for d in docs})
-        if missing:
-            raise InputError(f"no .ann file for article(s) {', '.join(missing[:5])} among the files given")
-    by_article: dict[str, Path] = {}
-    for aid, _, ann in docs:
-        if aid in by_article:
-            raise InputError(f"{ann}: a second file for article {aid} (also {by_article[aid]}); import one version at a time")
-        by_article[aid] = ann
+    _check_provenance(contract, annotator, status, origin)
+    docs = _documents(paths, article_ids)
     now = now or now_utc()
     with storage.corpus_lock(root):
         tables = storage.all_tables(root, contract)
