@@ -45,3 +45,10 @@ class Refused(NewsCorpusError):
 
 class RemoteError(NewsCorpusError):
     """A remote service (Label Studio, the Hub) refused or failed: see the message."""
+
+
+def first_line(exc: BaseException) -> str:
+    """What a one-line error says of its cause: the first line of `exc`'s message, or its type's name if it
+    has none."""
+    text = str(exc)
+    return text.splitlines()[0] if text.strip() else type(exc).__name__

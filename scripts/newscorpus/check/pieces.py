@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..contract import SCHEMA_VERSION_KEY, TABLES, Contract, check_data_version
-from ..errors import StorageError
+from ..errors import StorageError, first_line
 from ..findings import Finding
 from ..store import storage
 from ..store.flat import column as _col, numpy_of as _np
@@ -240,7 +240,7 @@ def read_rows(path: Path, schema: pa.Schema, dictionary: bool = False, threads: 
         for i in range(pf.num_row_groups):
             yield storage.conform(pf.read_row_group(i, use_threads=threads), schema, str(path), as_dictionary)
     except (OSError, pa.ArrowException) as exc:
-        raise StorageError(f"{path}: unreadable Parquet: {str(exc).splitlines()[0]}") from None
+        raise StorageError(f"{path}: unreadable Parquet: {first_line(exc)}") from None
     finally:
         if pf is not None:
             pf.close()

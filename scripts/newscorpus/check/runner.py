@@ -18,7 +18,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Protocol
 
-from ..errors import SetupError
+from ..errors import SetupError, first_line
 
 
 class Runner(Protocol):
@@ -67,7 +67,7 @@ class DaskRunner:
         try:
             self.client = Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise SetupError(f"cannot reach the Dask scheduler at {address}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+            raise SetupError(f"cannot reach the Dask scheduler at {address}: {first_line(exc)}") from None
         self.address = address
         workers = self.client.scheduler_info()["workers"].values()
         self.workers = sum(w.get("nthreads", 1) for w in workers)

@@ -23,7 +23,7 @@ import yaml
 
 from ..store import storage
 from ..contract import SPLITS
-from ..errors import InputError, Refused
+from ..errors import InputError, Refused, first_line
 from .snapshot import KINDS, Snapshot, np_bool, sorted_ids
 
 DECLARED_FILE = "changes/declared.yaml"
@@ -219,7 +219,7 @@ def load_declared(root: Path) -> list[dict]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"{path}: not readable YAML: {str(exc).splitlines()[0]}") from None
+        raise InputError(f"{path}: not readable YAML: {first_line(exc)}") from None
     if not isinstance(data, list):
         raise InputError(f"{path}: must be a list of declarations")
     for i, d in enumerate(data):

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..contract import SCHEMA_VERSION_KEY, TABLES, Contract, check_data_version, load_contract
-from ..errors import CorpusNotFound, SetupError, StorageError
+from ..errors import CorpusNotFound, SetupError, StorageError, first_line
 
 
 def is_url(location) -> bool:
@@ -66,13 +66,13 @@ class RemoteCorpus:
         except ImportError as exc:
             raise SetupError(f"{url}: reading it needs {exc.name} (pip install 'newscorpus[remote]' for s3://)") from None
         except (ValueError, OSError) as exc:
-            raise CorpusNotFound(f"{url}: not a corpus location fsspec can open: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+            raise CorpusNotFound(f"{url}: not a corpus location fsspec can open: {first_line(exc)}") from None
         corpus = cls(url, fs, root.rstrip("/"))
         try:
             if not fs.isfile(f"{corpus.root}/schema/ontology.json"):
                 raise CorpusNotFound(f"{url}: no schema/ontology.json there (or it cannot be reached); not a corpus root")
         except OSError as exc:
-            raise StorageError(f"{url}: cannot be read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+            raise StorageError(f"{url}: cannot be read: {first_line(exc)}") from None
         return corpus
 
     def __str__(self) -> str:
@@ -88,7 +88,7 @@ class RemoteCorpus:
                     (local / "schema").mkdir(exist_ok=True)
                     (local / "schema" / name).write_bytes(self.fs.cat_file(path))
         except OSError as exc:
-            raise StorageError(f"{self.url}/schema: cannot be read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+            raise StorageError(f"{self.url}/schema: cannot be read: {first_line(exc)}") from None
         return load_contract(local)
 
     def read_text(self, relative: str) -> str | None:
@@ -97,7 +97,7 @@ class RemoteCorpus:
         try:
             return self.fs.cat_file(path).decode("utf-8") if self.fs.isfile(path) else None
         except (OSError, UnicodeDecodeError) as exc:
-            raise StorageError(f"{self.fs.unstrip_protocol(path)}: cannot be read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+            raise StorageError(f"{self.fs.unstrip_protocol(path)}: cannot be read: {first_line(exc)}") from None
 
     def all_tables(self, contract: Contract) -> dict:
         """Every table read whole, as storage.all_tables reads a local corpus (the contract's Arrow schemas;
@@ -112,7 +112,7 @@ class RemoteCorpus:
                     with f.open() as source:
                         data = pq.read_table(source)
                 except (OSError, pa.ArrowException) as exc:
-                    raise StorageError(f"{f}: unreadable Parquet: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+                    raise StorageError(f"{f}: unreadable Parquet: {first_line(exc)}") from None
                 check_data_version(data.schema.metadata, (schema.metadata or {}).get(SCHEMA_VERSION_KEY, b"").decode(), str(f))
                 parts.append(storage.conform(data, schema, str(f)))
             out[table] = pa.concat_tables(parts) if parts else schema.empty_table()
@@ -128,7 +128,7 @@ class RemoteCorpus:
             shards = [i for i in self.fs.ls(base, detail=True) if i["name"].endswith(".parquet") and i.get("type") == "file"] \
                 if self.fs.isdir(base) else []
         except OSError as exc:
-            raise StorageError(f"{self.fs.unstrip_protocol(base)}: cannot be listed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+            raise StorageError(f"{self.fs.unstrip_protocol(base)}: cannot be listed: {first_line(exc)}") from None
         if single and shards:
             raise StorageError(f"{self.fs.unstrip_protocol(base)}.parquet: table {table} is stored both as a file and as a folder; keep one")
         infos = [single] if single else sorted(shards, key=lambda i: i["name"])

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..contract import SCHEMA_VERSION_KEY, TABLES, Contract, check_data_version, table_location
-from ..errors import StorageError
+from ..errors import StorageError, first_line
 
 WRITE_OPTIONS = dict(
     compression="zstd",
@@ -93,7 +93,7 @@ def read_file(path: Path, schema: pa.Schema | None = None) -> pa.Table:
     try:
         table = pq.ParquetFile(path, page_checksum_verification=True).read()
     except (OSError, pa.ArrowException) as exc:
-        raise StorageError(f"{path}: unreadable Parquet: {str(exc).splitlines()[0]}") from None
+        raise StorageError(f"{path}: unreadable Parquet: {first_line(exc)}") from None
     if schema is not None:
         check_data_version(table.schema.metadata, (schema.metadata or {}).get(SCHEMA_VERSION_KEY, b"").decode(), str(path))
         table = conform(table, schema, str(path))
@@ -124,7 +124,7 @@ def conform(table: pa.Table, schema: pa.Schema, where: str, dictionary=()) -> pa
     try:
         return table.cast(target)
     except (pa.ArrowException, ValueError) as exc:
-        raise StorageError(f"{where}: cannot read as the schema wants: {str(exc).splitlines()[0]}") from None
+        raise StorageError(f"{where}: cannot read as the schema wants: {first_line(exc)}") from None
 
 
 def relaxed(schema: pa.Schema) -> pa.Schema:
