@@ -344,6 +344,26 @@ def _measure(root, contract, schema, ranges, exclude=()) -> tuple[dict, object, 
     return sizes, figures, ctables if len(ranges) == 1 else None
 
 
+def _write_data(stage: Path, schema, sizes: dict, pieces, max_shard_bytes: int, max_row_group_bytes: int) -> dict:
+    """Write data/<config>/<split>-*.parquet from the pieces' config tables, in order, each split laid out
+    by its counted size; config -> split -> rows written."""
+    writers = {c: {s: SplitWriter(size, schema.features(c), stage / "data" / c, s, max_shard_bytes, max_row_group_bytes)
+                   for s, size in sizes[c].items()} for c in CONFIGS}
+    for ctables in pieces:
+        for config in CONFIGS:
+            for split, table in ctables[config].items():
+                writers[config][split].add(table)
+        del ctables
+    pa.default_memory_pool().release_unused()  # give the pieces' memory back before the diff asks for more
+    rows = {}
+    for config in CONFIGS:
+        rows[config] = {}
+        for split, writer in writers[config].items():
+            writer.close()
+            rows[config][split] = writer.size.num_rows
+    return rows
+
+
 def _build(root, version, out, previous, contract, report, max_shard_bytes, max_row_group_bytes, say,
            piece_articles=None, include_unlicensed=False) -> BuildResult:
     from ..figures import process_figures
@@ -382,22 +402,10 @@ def _build(root, version, out, previous, contract, report, max_shard_bytes, max_
         result = BuildResult(out=out, version=version, previous=Path(previous) if previous else None, warnings=warnings,
                              left_out=list(exclude), included_unlicensed=[] if exclude else list(unlicensed))
         say("writing data/" + ", data/".join(CONFIGS))
-        writers = {c: {s: SplitWriter(size, schema.features(c), stage / "data" / c, s, max_shard_bytes, max_row_group_bytes)
-                       for s, size in sizes[c].items()} for c in CONFIGS}
-        pieces = [only] if only is not None else (config_tables(read_piece(root, contract, lo, hi, exclude), contract, schema)
-                                                  for lo, hi in ranges)
-        for ctables in pieces:
-            for config in CONFIGS:
-                for split, table in ctables[config].items():
-                    writers[config][split].add(table)
-            del ctables
-        only = pieces = None
-        pa.default_memory_pool().release_unused()  # give the pieces' memory back before the diff asks for more
-        for config in CONFIGS:
-            result.rows[config] = {}
-            for split, writer in writers[config].items():
-                writer.close()
-                result.rows[config][split] = writer.size.num_rows
+        pieces = iter([only]) if only is not None else (config_tables(read_piece(root, contract, lo, hi, exclude), contract, schema)
+                                                        for lo, hi in ranges)
+        only = None  # the iterator holds the only piece until it is written
+        result.rows = _write_data(stage, schema, sizes, pieces, max_shard_bytes, max_row_group_bytes)
         say("diffing against the previous release")
         # the rows just written, read back a config at a time as the diff asks for them (ids only for a first release)
         new_snap = snapshot.snapshot_release(stage) if previous else snapshot.snapshot_release_ids(stage)
