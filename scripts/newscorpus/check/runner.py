@@ -28,13 +28,8 @@ class Runner(Protocol):
     def map(self, job: Callable, args: list[tuple]) -> list: ...
 
 
-class LocalRunner:
-    """The jobs in `workers` processes of this machine (default: two, or one a core if fewer); a single
-    worker runs them in this process, one after the other."""
-
-    def __init__(self, workers: int | None = None):
-        self.workers = max(1, workers or min(2, os.cpu_count() or 1))
-        self.description = f"in {self.workers} local process(es)" if self.workers > 1 else "in this process"
+class _Closing:
+    """A runner used in a with block lets go of what it holds (a cluster connection) at the end."""
 
     def close(self) -> None:
         pass
@@ -45,6 +40,15 @@ class LocalRunner:
     def __exit__(self, *exc):
         self.close()
 
+
+class LocalRunner(_Closing):
+    """The jobs in `workers` processes of this machine (default: two, or one a core if fewer); a single
+    worker runs them in this process, one after the other."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = max(1, workers or min(2, os.cpu_count() or 1))
+        self.description = f"in {self.workers} local process(es)" if self.workers > 1 else "in this process"
+
     def map(self, job: Callable, args: list[tuple]) -> list:
         workers = min(self.workers, len(args))
         if workers > 1:
@@ -53,11 +57,11 @@ class LocalRunner:
         return [job(*a) for a in args]
 
 
-class DaskRunner:
+class DaskRunner(_Closing):
     """The jobs on a Dask cluster (dask.distributed), its scheduler at `address` (tcp://HOST:PORT), one job a
     worker thread at a time. What every job gets the same of (the contract, the work folder) is sent to the
-    workers once. The workers run the same newscorpus and must see the corpus and the work folder at the
-    paths the client gives (a shared file system), as the jobs read their pieces there."""
+    workers once. The workers run the same newscorpus and must see the work folder, and a local corpus, at
+    the paths the client gives (a shared file system); a corpus on object storage they open themselves."""
 
     def __init__(self, address: str, timeout: float = 10.0):
         try:
@@ -88,12 +92,6 @@ class DaskRunner:
 
     def close(self) -> None:
         self.client.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def runner_for(scheduler: str | None = None, workers: int | None = None):
