@@ -226,6 +226,13 @@ class Contract:
         return pa.schema(arrow_fields(self.schemas[table]),
                          metadata={SCHEMA_VERSION_KEY: self.version.encode(), WRITER_KEY: __version__.encode()})
 
+    def __getstate__(self) -> dict:
+        """A contract sent to another process goes without its jsonschema validators (built on demand there:
+        their classes are made at run time and do not pickle)."""
+        state = dict(self.__dict__)
+        state.pop("validators", None)
+        return state
+
     @functools.cached_property
     def validators(self) -> dict:
         """jsonschema validators of the tables (for JSON records: imports), whose `pattern` reads `$` as

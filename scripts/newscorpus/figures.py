@@ -88,6 +88,19 @@ class Figures:
             for k, n in _raw_counts(roles if column == "arguments.role" else tables[table][column]).items():
                 self.dists[key][k] = self.dists[key].get(k, 0) + n
 
+    def merge(self, other: "Figures") -> "Figures":
+        """Add the batches counted by `other` (in another process, say) to these; returns self."""
+        for t in COUNTED:
+            self.total[t] += other.total[t]
+            for s, n in other.rows[t].items():
+                self.rows[t][s] = self.rows[t].get(s, 0) + n
+        for key, n in other.sums.items():
+            self.sums[key] += n
+        for key, counts in other.dists.items():
+            for k, n in counts.items():
+                self.dists[key][k] = self.dists[key].get(k, 0) + n
+        return self
+
     def rows_per_split(self, tables=COUNTED) -> dict:
         """table -> split -> rows, splits in SPLITS order (then any other split name), for the batches given
         with their split."""

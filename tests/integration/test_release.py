@@ -20,7 +20,8 @@ from huggingface_hub import DatasetCard
 from newscorpus.store import storage
 from newscorpus.contract import load_contract
 from newscorpus.errors import Refused
-from newscorpus.release.build import build_release, write_split
+from newscorpus.release.build import build_release
+from newscorpus.release.shards import write_split
 from newscorpus.release.card import render_card, release_stats
 from newscorpus.release.features import CONFIGS, release_schema
 from newscorpus.release.tables import config_tables, read_piece

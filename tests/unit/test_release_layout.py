@@ -1,6 +1,6 @@
 """How a split is cut into shards: never an empty shard beside full ones (datasets cannot read one)."""
 
-from newscorpus.release.build import _layout
+from newscorpus.release.shards import _layout
 
 
 def test_no_shard_is_left_empty():

@@ -3,7 +3,7 @@
 import pyarrow as pa
 import pytest
 
-from newscorpus.release.build import ArrowSize
+from newscorpus.release.shards import ArrowSize
 from newscorpus.release.snapshot import IdList, Snapshot
 
 SPAN = pa.struct([("start", pa.int32()), ("text", pa.string())])

@@ -17,30 +17,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from ..store import storage
-from ..contract import SPLITS, load_contract
+from ..contract import load_contract
 from ..errors import InputError, Refused
 from ..check.validate import validate_corpus
 from .features import CONFIGS, release_schema
+from .shards import MAX_ROW_GROUP_BYTES, MAX_SHARD_BYTES
 
 SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
-MAX_SHARD_BYTES = 500 * 1000 * 1000  # uncompressed Arrow bytes a shard, as push_to_hub cuts them
-MAX_ROW_GROUP_BYTES = 100 * 1000 * 1000
-PARQUET_OPTIONS = dict(compression="zstd", compression_level=3, use_dictionary=True, write_statistics=True,
-                       write_page_index=True, data_page_size=1 << 20)
 CHECKSUMS = "SHA256SUMS"
-HF_METADATA_KEY = b"huggingface"
 
 
 def parse_version(version: str) -> tuple[int, int, int]:
@@ -69,180 +60,6 @@ def left_out_line(ids: list, limit: int = 10) -> str:
     shown = ", ".join(ids[:limit]) + (f" and {n - limit} more" if n > limit else "")
     return (f"left out {n} article{'s' * (n != 1)} whose license is unknown, with all {'their' if n != 1 else 'its'} "
             f"annotations: {shown} (clear the license, or pass --include-unlicensed)")
-
-
-def _hf_metadata(features) -> bytes:
-    """The Features JSON as datasets writes it under the `huggingface` schema metadata key."""
-    return json.dumps({"info": {"features": features.to_dict()}}, sort_keys=False).encode()
-
-
-def _layout(rows: int, nbytes: int, max_shard_bytes: int, max_row_group_bytes: int) -> tuple[int, int, int]:
-    """(shards, rows a shard, rows a row group) of a split of `rows` rows and `nbytes` bytes of Arrow data."""
-    row_bytes = nbytes / rows if rows else 1
-    n_shards = max(1, math.ceil(nbytes / max_shard_bytes)) if rows else 1
-    n_shards = min(n_shards, max(rows, 1))
-    per_shard = math.ceil(rows / n_shards) if rows else 0
-    if rows:  # no empty shard at the end (9 rows in 4 shards of 3 would leave one): datasets cannot read one
-        n_shards = math.ceil(rows / per_shard)
-    group_rows = max(1, int(max_row_group_bytes // max(row_bytes, 1)))
-    return n_shards, per_shard, group_rows
-
-
-def _shard_path(folder: Path, split: str, i: int, n_shards: int) -> Path:
-    return folder / f"{split}-{i:05d}-of-{n_shards:05d}.parquet"
-
-
-def write_split(table: pa.Table, features, folder: Path, split: str, max_shard_bytes: int = MAX_SHARD_BYTES,
-                max_row_group_bytes: int = MAX_ROW_GROUP_BYTES) -> list[Path]:
-    """Write one split, given whole, as `<split>-NNNNN-of-NNNNN.parquet` shards of at most about
-    max_shard_bytes of Arrow data, row groups of at most about max_row_group_bytes: the SplitWriter of a
-    build, fed one piece."""
-    size = SplitSize()
-    size.add(table)
-    writer = SplitWriter(size, features, folder, split, max_shard_bytes, max_row_group_bytes)
-    writer.add(table)
-    writer.close()
-    return [_shard_path(folder, split, i, writer.n_shards) for i in range(writer.n_shards)]
-
-
-def _value_range(arr: pa.Array) -> tuple[int, int]:
-    """The range of values (string bytes, list items) an array of a variable-size type refers to."""
-    if not len(arr):
-        return 0, 0
-    wide = pa.types.is_large_list(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
-    offsets = np.frombuffer(arr.buffers()[1], np.int64 if wide else np.int32)
-    return int(offsets[arr.offset]), int(offsets[arr.offset + len(arr)])
-
-
-class ArrowSize:
-    """What `nbytes` of the concatenation of the arrays added would be, without concatenating them, counted
-    as pyarrow counts it: a validity bitmap if any part has one (but not a struct's own), offsets without
-    the last one, values."""
-
-    def __init__(self, type_: pa.DataType):
-        self.type = type_
-        self.length = 0
-        self.validity = False  # whether a part has a validity bitmap
-        self.data = 0  # bytes of string values
-        if pa.types.is_struct(type_):
-            self.children = [ArrowSize(f.type) for f in type_]
-        elif pa.types.is_list(type_) or pa.types.is_large_list(type_):
-            self.children = [ArrowSize(type_.value_type)]
-        else:
-            self.children = []
-
-    def add(self, arr) -> None:
-        for chunk in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]):
-            self._add(chunk)
-
-    def _add(self, arr: pa.Array) -> None:
-        t = self.type
-        self.length += len(arr)
-        self.validity |= arr.buffers()[0] is not None
-        if pa.types.is_struct(t):
-            for i, child in enumerate(self.children):
-                child._add(arr.field(i))
-        elif self.children:  # a list
-            start, end = _value_range(arr)
-            self.children[0]._add(arr.values.slice(start, end - start))
-        elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
-            start, end = _value_range(arr)
-            self.data += end - start
-
-    @property
-    def nbytes(self) -> int:
-        t, n = self.type, self.length
-        if pa.types.is_struct(t):
-            return sum(c.nbytes for c in self.children)
-        total = (n + 7) // 8 if self.validity else 0
-        wide = pa.types.is_large_list(t) or pa.types.is_large_string(t) or pa.types.is_large_binary(t)
-        if self.children:
-            return total + (8 if wide else 4) * n + self.children[0].nbytes
-        if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
-            return total + (8 if wide else 4) * n + self.data
-        if pa.types.is_boolean(t):
-            return total + (n + 7) // 8
-        return total + n * t.bit_width // 8
-
-
-class SplitSize:
-    """Rows and Arrow bytes of one config's split, added up over the pieces it is derived in; `nbytes` is
-    what the whole table's would be. Card and Croissant read `num_rows` and `nbytes`, as of a table."""
-
-    def __init__(self):
-        self.num_rows = 0
-        self.pieces = 0
-        self.first_nbytes = 0
-        self.template = None  # an empty table of the split's schema
-        self.sizes = None
-        self.last_id = None
-
-    def add(self, table: pa.Table) -> bool:
-        """Count a piece; False if its first id is not after the previous piece's last id (the pieces would
-        not be in id order one after the other)."""
-        if self.template is None:
-            self.template = table.schema.empty_table()  # (a slice would keep the piece's buffers alive)
-            self.first_nbytes = table.nbytes
-            self.sizes = [ArrowSize(f.type) for f in table.schema]
-        self.pieces += 1
-        self.num_rows += table.num_rows
-        for size, column in zip(self.sizes, table.columns):
-            size.add(column)
-        if not table.num_rows:
-            return True
-        first, last = table["id"][0].as_py(), table["id"][-1].as_py()
-        in_order = self.last_id is None or first > self.last_id
-        self.last_id = last
-        return in_order
-
-    @property
-    def nbytes(self) -> int:
-        return self.first_nbytes if self.pieces == 1 else sum(s.nbytes for s in self.sizes)
-
-
-class SplitWriter:
-    """Writes one config's split given a piece at a time (in row order) into exactly the files, row groups
-    and bytes `write_split` writes from the whole table: the layout comes from the split's SplitSize, and
-    each row group is written from one contiguous table, as a slice of the whole one would be."""
-
-    def __init__(self, size: SplitSize, features, folder: Path, split: str, max_shard_bytes: int, max_row_group_bytes: int):
-        self.size, self.folder, self.split = size, folder, split
-        self.metadata = {HF_METADATA_KEY: _hf_metadata(features)}
-        self.n_shards, self.per_shard, self.group_rows = _layout(size.num_rows, size.nbytes, max_shard_bytes, max_row_group_bytes)
-        self.buffer = None
-        self.shard, self.in_shard, self.written = 0, 0, 0
-        self.writer = None
-        folder.mkdir(parents=True, exist_ok=True)
-
-    def add(self, table: pa.Table) -> None:
-        table = table.replace_schema_metadata(self.metadata)
-        self.buffer = table if self.buffer is None else pa.concat_tables([self.buffer, table])
-        while self.buffer.num_rows:
-            shard_rows = min(self.per_shard, self.size.num_rows - self.shard * self.per_shard)
-            need = min(self.group_rows, shard_rows - self.in_shard)
-            if self.buffer.num_rows < need:
-                break
-            group = self.buffer.slice(0, need).combine_chunks()
-            self.buffer = self.buffer.slice(need)
-            if self.writer is None:
-                self.writer = pq.ParquetWriter(_shard_path(self.folder, self.split, self.shard, self.n_shards), group.schema,
-                                               **PARQUET_OPTIONS)
-            self.writer.write_table(group, row_group_size=need)
-            self.in_shard += need
-            self.written += need
-            if self.in_shard == shard_rows:
-                self.writer.close()
-                self.writer, self.shard, self.in_shard = None, self.shard + 1, 0
-        if not self.buffer.num_rows:
-            self.buffer = None  # (an empty slice would keep the piece's buffers alive)
-
-    def close(self) -> None:
-        """Check every row was written; a split without rows gets its one (empty) shard here."""
-        if self.written != self.size.num_rows or self.writer is not None:
-            raise RuntimeError(f"{self.folder.name}/{self.split}: {self.written} of {self.size.num_rows} rows written")
-        empty = self.size.template.replace_schema_metadata(self.metadata)
-        for i in range(self.shard, self.n_shards):
-            pq.write_table(empty, _shard_path(self.folder, self.split, i, self.n_shards), row_group_size=1, **PARQUET_OPTIONS)
 
 
 def sha256_file(path: Path) -> str:
@@ -293,13 +110,15 @@ def latest_release(root: Path, below: str) -> Path | None:
 def build_release(root: Path, version: str, out: Path | None = None, previous: Path | None = None,
                   overwrite: bool = False, max_shard_bytes: int = MAX_SHARD_BYTES,
                   max_row_group_bytes: int = MAX_ROW_GROUP_BYTES, progress=None, piece_articles: int | None = None,
-                  include_unlicensed: bool = False) -> BuildResult:
+                  include_unlicensed: bool = False, runner=None) -> BuildResult:
     """Validate the corpus, then write the release of `version` to `out` (default root/release/<version>).
     Articles whose license is `unknown` are left out with all their annotations (BuildResult.left_out, and
     a line of the card) unless `include_unlicensed`.
     Raises Refused (nothing written) on a validation error, an undeclared removal or split move, or when
     every annotated article would be left out.
-    The configs are derived `piece_articles` annotated articles at a time (default tables.PIECE_ARTICLES)."""
+    The configs are derived `piece_articles` annotated articles at a time (default tables.PIECE_ARTICLES)
+    and written by `runner` (check/runner.py; default: two local processes, or this one for a corpus of
+    one piece), as the validation is: the files are the same, byte for byte, whoever runs the jobs."""
     say = progress or (lambda msg: None)
     root = Path(root)
     parse_version(version)
@@ -316,65 +135,22 @@ def build_release(root: Path, version: str, out: Path | None = None, previous: P
         elif not (Path(previous) / "croissant.json").is_file():
             raise InputError(f"{previous}: not a release folder (no croissant.json)")
         say("validating the corpus")
-        report = validate_corpus(root, contract)
+        report = validate_corpus(root, contract, runner=runner)
         if not report.ok:
             raise Refused(f"refused: the corpus has {len(report.errors)} validation error(s); nothing was built", report.errors)
-        return _build(root, version, out, previous, contract, report, max_shard_bytes, max_row_group_bytes, say, piece_articles,
-                      include_unlicensed)
+        return _build(root, version, out, previous, contract, report, (max_shard_bytes, max_row_group_bytes), say,
+                      piece_articles, include_unlicensed, runner)
 
 
-def _measure(root, contract, schema, ranges, exclude=()) -> tuple[dict, object, dict] | None:
-    """Derive the configs piece by piece and count them: (config -> split -> SplitSize, the ReleaseFigures,
-    the config tables of the only piece if there is one, else None). None if the pieces, one after the
-    other, are not in id order."""
-    from .card import ReleaseFigures
-    from .tables import config_tables, read_piece
-
-    sizes = {c: {} for c in CONFIGS}
-    figures = ReleaseFigures(schema)
-    ctables = None
-    for lo, hi in ranges:
-        ctables = config_tables(read_piece(root, contract, lo, hi, exclude), contract, schema)
-        for config in CONFIGS:
-            for split, table in ctables[config].items():
-                if not sizes[config].setdefault(split, SplitSize()).add(table):
-                    return None
-        figures.add_piece(ctables)
-    sizes = {c: {s: sizes[c][s] for s in SPLITS if s in sizes[c]} for c in CONFIGS}
-    return sizes, figures, ctables if len(ranges) == 1 else None
-
-
-def _write_data(stage: Path, schema, sizes: dict, pieces, max_shard_bytes: int, max_row_group_bytes: int) -> dict:
-    """Write data/<config>/<split>-*.parquet from the pieces' config tables, in order, each split laid out
-    by its counted size; config -> split -> rows written."""
-    writers = {c: {s: SplitWriter(size, schema.features(c), stage / "data" / c, s, max_shard_bytes, max_row_group_bytes)
-                   for s, size in sizes[c].items()} for c in CONFIGS}
-    for ctables in pieces:
-        for config in CONFIGS:
-            for split, table in ctables[config].items():
-                writers[config][split].add(table)
-        del ctables
-    pa.default_memory_pool().release_unused()  # give the pieces' memory back before the diff asks for more
-    rows = {}
-    for config in CONFIGS:
-        rows[config] = {}
-        for split, writer in writers[config].items():
-            writer.close()
-            rows[config][split] = writer.size.num_rows
-    return rows
-
-
-def _build(root, version, out, previous, contract, report, max_shard_bytes, max_row_group_bytes, say,
-           piece_articles=None, include_unlicensed=False) -> BuildResult:
+def _build(root, version, out, previous, contract, report, limits, say, piece_articles=None, include_unlicensed=False,
+           runner=None) -> BuildResult:
+    from ..check.runner import LocalRunner
     from ..figures import process_figures
     from . import card, croissant, diff, snapshot
-    from .tables import (PIECE_ARTICLES, candidate_rows, config_tables, piece_ranges, read_piece, scan_annotations,
-                         unlicensed_articles)
+    from .shards import write_data
+    from .tables import PIECE_ARTICLES, candidate_rows, piece_ranges, scan_annotations, unlicensed_articles
 
     schema = release_schema(contract)
-    say("deriving the configs")
-    # the corpus is derived in pieces of articles (twice: once to count each split, whose size decides its
-    # shards and row groups, once to write it), so that memory does not grow with the corpus
     scan = scan_annotations(root, contract)
     unlicensed = unlicensed_articles(root, scan.annotated)
     exclude = [] if include_unlicensed else unlicensed
@@ -383,29 +159,26 @@ def _build(root, version, out, previous, contract, report, max_shard_bytes, max_
                       "empty; clear their licenses (articles.license) or pass --include-unlicensed (nothing was built)")
     gone = set(exclude)
     annotated = [a for a in scan.annotated if a not in gone] if exclude else scan.annotated
+    # the corpus is derived in pieces of articles, so that memory does not grow with the corpus
     ranges = piece_ranges(annotated, piece_articles or PIECE_ARTICLES)
-    measured = _measure(root, contract, schema, ranges, exclude)
-    if measured is None:  # annotation ids that do not sort with their articles: the corpus in one piece
-        ranges = [(None, None)]
-        measured = _measure(root, contract, schema, ranges, exclude)
-    sizes, figures, only = measured
-    stats = figures.result()
-    stats["left_out_unlicensed"] = list(exclude)
-    stats.update(process_figures(scan.rows, scan.gold, scan.annotators, candidate_rows(root, contract)))
+    runner = runner or LocalRunner(None if len(ranges) > 1 else 1)
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = out.parent / f".{out.name}.stage.{os.getpid()}.tmp"
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir()
     try:
+        say(f"deriving and writing data/{', data/'.join(CONFIGS)} ({len(ranges)} piece(s), {runner.description})")
+        written = write_data(root, contract, schema, ranges, exclude, stage, runner, *limits)
+        if written is None:  # annotation ids that do not sort with their articles: the corpus in one piece
+            written = write_data(root, contract, schema, [(None, None)], exclude, stage, runner, *limits)
+        sizes, figures, rows = written
+        stats = figures.result()
+        stats["left_out_unlicensed"] = list(exclude)
+        stats.update(process_figures(scan.rows, scan.gold, scan.annotators, candidate_rows(root, contract)))
         left = set(exclude)  # their license-unknown warnings are said by the one left-out line instead
         warnings = [f for f in report.warnings if not (f.check == "license-unknown" and f.record in left)]
         result = BuildResult(out=out, version=version, previous=Path(previous) if previous else None, warnings=warnings,
-                             left_out=list(exclude), included_unlicensed=[] if exclude else list(unlicensed))
-        say("writing data/" + ", data/".join(CONFIGS))
-        pieces = iter([only]) if only is not None else (config_tables(read_piece(root, contract, lo, hi, exclude), contract, schema)
-                                                        for lo, hi in ranges)
-        only = None  # the iterator holds the only piece until it is written
-        result.rows = _write_data(stage, schema, sizes, pieces, max_shard_bytes, max_row_group_bytes)
+                             left_out=list(exclude), included_unlicensed=[] if exclude else list(unlicensed), rows=rows)
         say("diffing against the previous release")
         # the rows just written, read back a config at a time as the diff asks for them (ids only for a first release)
         new_snap = snapshot.snapshot_release(stage) if previous else snapshot.snapshot_release_ids(stage)

@@ -44,6 +44,12 @@ class ReleaseFigures(Figures):
             if ctables["documents"].get(s) is not None:
                 self.documents[s] = self.documents.get(s, 0) + ctables["documents"][s].num_rows
 
+    def merge(self, other: "ReleaseFigures") -> "ReleaseFigures":
+        super().merge(other)
+        for s, n in other.documents.items():
+            self.documents[s] = self.documents.get(s, 0) + n
+        return self
+
     def _table(self, table, config):
         return table if table is not None else self.schema.features(config).arrow_schema.empty_table()
 
