@@ -1,6 +1,7 @@
-"""The validator's pieces on a real Dask cluster (a LocalCluster of two worker processes on 127.0.0.1,
-started by tests/dask_cluster.py and stopped by its process id): the same findings as in memory, on a
-corpus with a fault of every injectable check, whether the shards are aligned or spilled."""
+"""The validator's and the release build's pieces on a real Dask cluster (a LocalCluster of two worker
+processes on 127.0.0.1, started by tests/dask_cluster.py and stopped by its process id): the same findings
+as in memory, on a corpus with a fault of every injectable check, whether the shards are aligned or
+spilled; the same release files, byte for byte, as built by the local processes."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from distributed import get_task_stream
 from newscorpus.bench.synth import generate
 from newscorpus.check.runner import DaskRunner
 from newscorpus.check.validate import validate_corpus
+from newscorpus.release.build import build_release
 from newscorpus.cli import main
 
 HERE = Path(__file__).resolve().parent
@@ -100,3 +102,37 @@ def test_unreachable_scheduler_is_one_line(faulty):
     got = CliRunner().invoke(main, ["validate", str(faulty.root), "--scheduler", f"tcp://127.0.0.1:{free_port()}"])
     assert got.exit_code == 2
     assert got.output.count("\n") == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:" in got.output, got.output
+
+
+def _files(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    return generate(tmp_path_factory.mktemp("dask") / "clean", articles=300, seed=11, shard_rows=70).root
+
+
+def test_release_built_on_the_cluster_is_the_local_one(cluster, clean, tmp_path):
+    """Every piece derived and every shard written by the cluster's workers: the same files, byte for byte,
+    as the local processes write (several pieces, shards and row groups a split)."""
+    limits = dict(piece_articles=40, max_shard_bytes=200_000, max_row_group_bytes=40_000)
+    local = build_release(clean, "0.1.0", out=tmp_path / "local", **limits).out
+    with DaskRunner(cluster["address"]) as runner, get_task_stream(client=runner.client) as tasks:
+        remote = build_release(clean, "0.1.0", out=tmp_path / "dask", runner=runner, **limits).out
+    files = _files(local)
+    assert sum("-00001-of-" in rel for rel in files) >= 3 and files == _files(remote)
+    for job in ("derive_piece", "write_shard_job"):
+        ran = [t for t in tasks.data if t["key"].startswith(job)]
+        assert ran and len({t["worker"] for t in ran}) == 2, job  # both worker processes did some
+
+
+def test_cli_release_build_on_the_cluster(cluster, clean, tmp_path):
+    local = tmp_path / "local"
+    got = CliRunner().invoke(main, ["release", "build", "--version", "0.1.0", "--path", str(clean), "--out", str(local)])
+    assert got.exit_code == 0, got.output
+    dask = tmp_path / "dask"
+    got = CliRunner().invoke(main, ["release", "build", "--version", "0.1.0", "--path", str(clean), "--out", str(dask)],
+                             env={"DASK_SCHEDULER_ADDRESS": cluster["address"]})
+    assert got.exit_code == 0, got.output
+    assert (dask / "SHA256SUMS").read_text() == (local / "SHA256SUMS").read_text()

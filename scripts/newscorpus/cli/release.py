@@ -52,7 +52,11 @@ def release():
 @click.option("--include-unlicensed", is_flag=True,
               help="Also release articles whose license is `unknown` (left out by default, with their annotations).")
 @click.option("--path", "path", type=click.Path(file_okay=False), help="Corpus root (default: here or above).")
-def build(version, out, previous, overwrite, include_unlicensed, path):
+@click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", metavar="tcp://HOST:PORT",
+              help="Validate, derive and write the pieces on this Dask cluster (env DASK_SCHEDULER_ADDRESS); its workers "
+                   "must see the corpus and the output's parent folder at the same paths. The files are the same. "
+                   "Default: two local processes.")
+def build(version, out, previous, overwrite, include_unlicensed, path, scheduler):
     """Validate the corpus, then write the release folder: data, card, datasheet, Croissant, changelog, checksums.
 
     Articles whose license is `unknown` are left out with all their annotations (one line says which; the
@@ -65,15 +69,19 @@ def build(version, out, previous, overwrite, include_unlicensed, path):
       newscorpus release build --version 0.1.0
       newscorpus release build --version 0.1.0 --include-unlicensed --out /tmp/newscorpus-internal
       newscorpus release build --version 0.2.0 --previous release/0.1.0 --out /tmp/newscorpus-0.2.0
+      newscorpus release build --version 1.0.0 --scheduler tcp://10.0.0.5:8786 --out /shared/newscorpus-1.0.0
     """
+    import contextlib
+
+    from ..check.runner import runner_for
     from ..release.build import build_release, left_out_line
     from ..release.diff import UndeclaredChanges, format_diff
 
     root = _root(path)
     try:
-        with _progress() as say:
+        with _progress() as say, (runner_for(scheduler) if scheduler else contextlib.nullcontext()) as runner:
             result = build_release(root, version, Path(out) if out else None, Path(previous) if previous else None,
-                                   overwrite=overwrite, progress=say, include_unlicensed=include_unlicensed)
+                                   overwrite=overwrite, progress=say, include_unlicensed=include_unlicensed, runner=runner)
     except UndeclaredChanges as exc:
         for line in exc.problems:
             click.echo(line, err=True)
