@@ -1,7 +1,8 @@
 """A corpus on object storage: a real S3-compatible server (moto's, on 127.0.0.1, started as a process and
 stopped by its process id) holds a generated corpus with a fault of every injectable check; `validate
 s3://...` reads it in place, locally and on a Dask cluster whose workers open their own pieces, with the
-findings of the same corpus validated from disk."""
+findings of the same corpus validated from disk; `release build --path s3://...` writes the release of the
+same corpus built from disk, byte for byte."""
 
 from __future__ import annotations
 
@@ -136,3 +137,46 @@ def test_stats_of_the_corpus_on_object_storage(stored, s3_env):
                          capture_output=True, text=True, env={**os.environ, **s3_env})
     assert got.returncode == 0, got.stderr
     assert json.loads(got.stdout) == json.loads(json.dumps(corpus_stats(result.root)))
+
+
+@pytest.fixture(scope="module")
+def clean_stored(stored, tmp_path_factory):
+    """A corpus without faults, with a datasheet of its own, on disk and uploaded to s3://corpora/clean."""
+    _, fs = stored
+    root = generate(tmp_path_factory.mktemp("remote") / "clean", articles=200, seed=3, shard_rows=60).root
+    (root / "DATASHEET.md").write_text("# A datasheet\n\n<!-- figures:start -->\n<!-- figures:end -->\n", encoding="utf-8")
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            fs.pipe(f"corpora/clean/{path.relative_to(root).as_posix()}", path.read_bytes())
+    return root
+
+
+def _files(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_release_build_from_object_storage(clean_stored, s3_env, tmp_path):
+    from newscorpus.release.build import build_release
+
+    limits = dict(piece_articles=50, max_shard_bytes=150_000, max_row_group_bytes=30_000)
+    local = build_release(clean_stored, "0.1.0", out=tmp_path / "local", **limits).out
+    remote = build_release("s3://corpora/clean", "0.1.0", out=tmp_path / "remote", **limits).out
+    files = _files(local)
+    assert "# A datasheet" in files["DATASHEET.md"].decode() and any("-00001-of-" in rel for rel in files)
+    assert _files(remote) == files
+
+
+def test_cli_release_build_from_object_storage(clean_stored, stored, s3_env, tmp_path):
+    from click.testing import CliRunner
+
+    from newscorpus.cli import main
+
+    out = tmp_path / "rel"
+    got = CliRunner().invoke(main, ["release", "build", "--version", "0.1.0", "--path", "s3://corpora/clean", "--out", str(out)])
+    assert got.exit_code == 0, got.output
+    assert (out / "SHA256SUMS").is_file() and "built release 0.1.0" in got.output
+    got = CliRunner().invoke(main, ["release", "build", "--version", "0.1.0", "--path", "s3://corpora/clean"])
+    assert got.exit_code != 0 and "give --out" in got.output and got.output.count("\n") == 1, got.output
+    got = CliRunner().invoke(main, ["release", "build", "--version", "0.1.0", "--path", "s3://corpora/faulty",
+                                    "--out", str(tmp_path / "faulty")])
+    assert got.exit_code == 1 and "refused" in got.output and not (tmp_path / "faulty").exists(), got.output

@@ -87,8 +87,9 @@ class DaskRunner(_Closing):
         for i, col in enumerate(columns):
             first = col[0]
             if not isinstance(first, (int, float, str, tuple)) and all(v is first for v in col):
-                # (in a list of one: scatter would send a list's or a dict's items one by one)
-                columns[i] = [self.client.scatter([first], broadcast=True)[0]] * len(col)
+                # (in a list of one: scatter would send a list's or a dict's items one by one; under a key of its
+                # own: a key by content is shared with the previous map's, which the scheduler may be letting go)
+                columns[i] = [self.client.scatter([first], broadcast=True, hash=False)[0]] * len(col)
         return self.client.gather(self.client.map(job, *columns, pure=False))
 
     def close(self) -> None:

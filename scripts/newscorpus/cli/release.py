@@ -51,7 +51,8 @@ def release():
 @click.option("--overwrite", is_flag=True, help="Replace an existing, non-empty output folder.")
 @click.option("--include-unlicensed", is_flag=True,
               help="Also release articles whose license is `unknown` (left out by default, with their annotations).")
-@click.option("--path", "path", type=click.Path(file_okay=False), help="Corpus root (default: here or above).")
+@click.option("--path", "path", help="Corpus root (default: here or above), or the URL of one on object storage "
+                                      "(s3://, gs://, hf://datasets/ORG/NAME@REV), read in place; then --out is needed.")
 @click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", metavar="tcp://HOST:PORT",
               help="Validate, derive and write the pieces on this Dask cluster (env DASK_SCHEDULER_ADDRESS); its workers "
                    "must see the corpus and the output's parent folder at the same paths. The files are the same. "
@@ -70,14 +71,16 @@ def build(version, out, previous, overwrite, include_unlicensed, path, scheduler
       newscorpus release build --version 0.1.0 --include-unlicensed --out /tmp/newscorpus-internal
       newscorpus release build --version 0.2.0 --previous release/0.1.0 --out /tmp/newscorpus-0.2.0
       newscorpus release build --version 1.0.0 --scheduler tcp://10.0.0.5:8786 --out /shared/newscorpus-1.0.0
+      newscorpus release build --version 1.0.0 --path s3://my-bucket/newscorpus --out /tmp/newscorpus-1.0.0
     """
     import contextlib
 
     from ..check.runner import runner_for
     from ..release.build import build_release, left_out_line
     from ..release.diff import UndeclaredChanges, format_diff
+    from . import _location
 
-    root = _root(path)
+    root = _location(path)
     try:
         with _progress() as say, (runner_for(scheduler) if scheduler else contextlib.nullcontext()) as runner:
             result = build_release(root, version, Path(out) if out else None, Path(previous) if previous else None,

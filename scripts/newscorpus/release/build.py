@@ -15,6 +15,7 @@ files: rows are sorted by id, writer options are fixed, and no time stamp is wri
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..store import storage
+from ..store.remote import RemoteCorpus, is_url, local_path
 from ..contract import load_contract
 from ..errors import InputError, Refused
 from ..check.validate import validate_corpus
@@ -112,6 +114,8 @@ def build_release(root: Path, version: str, out: Path | None = None, previous: P
                   max_row_group_bytes: int = MAX_ROW_GROUP_BYTES, progress=None, piece_articles: int | None = None,
                   include_unlicensed: bool = False, runner=None) -> BuildResult:
     """Validate the corpus, then write the release of `version` to `out` (default root/release/<version>).
+    `root` may be the URL of a corpus on object storage (s3://..., store/remote.py), read in place; its
+    release is written to the local `out`, which must be given, against the `previous` given (if any).
     Articles whose license is `unknown` are left out with all their annotations (BuildResult.left_out, and
     a line of the card) unless `include_unlicensed`.
     Raises Refused (nothing written) on a validation error, an undeclared removal or split move, or when
@@ -120,18 +124,23 @@ def build_release(root: Path, version: str, out: Path | None = None, previous: P
     and written by `runner` (check/runner.py; default: two local processes, or this one for a corpus of
     one piece), as the validation is: the files are the same, byte for byte, whoever runs the jobs."""
     say = progress or (lambda msg: None)
-    root = Path(root)
     parse_version(version)
+    if is_url(root):
+        root = local_path(root) or RemoteCorpus.open(root)
+    remote = isinstance(root, RemoteCorpus)
+    if remote and out is None:
+        raise InputError(f"{root.url}: a corpus on object storage is released to a local folder: give --out")
+    root = root if remote else Path(root)
     out = Path(out) if out else root / "release" / version
-    contract = load_contract(root)
+    contract = root.contract() if remote else load_contract(root)
     # the whole build holds the corpus lock: the tables cannot change under it, and two builds of one folder
-    # cannot interleave
-    with storage.corpus_lock(root):
+    # cannot interleave (object storage has no lock: its snapshot is read, as validate reads it)
+    with contextlib.nullcontext() if remote else storage.corpus_lock(root):
         recover_output(out)
         if out.exists() and any(out.iterdir()) and not overwrite:
             raise InputError(f"{out}: exists and is not empty; choose another --out or pass --overwrite")
-        if previous is None:
-            previous = latest_release(root, version)
+        if previous is None:  # (the releases of a corpus on object storage are not looked for: give --previous)
+            previous = None if remote else latest_release(root, version)
         elif not (Path(previous) / "croissant.json").is_file():
             raise InputError(f"{previous}: not a release folder (no croissant.json)")
         say("validating the corpus")

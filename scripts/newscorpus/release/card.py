@@ -148,11 +148,14 @@ The corpus has no DATASHEET.md of its own yet; this release carries its figures 
 """
 
 
-def render_datasheet(root: Path, stats: dict, version: str) -> str:
-    """The corpus' DATASHEET.md with its figures regenerated from the release (a stub if it has none)."""
-    path = Path(root) / "DATASHEET.md"
-    text = path.read_text(encoding="utf-8") if path.is_file() else DATASHEET_STUB
-    return replace_figures(text, f"Release {version}. " + render_figures(stats), str(path))
+def render_datasheet(root, stats: dict, version: str) -> str:
+    """The corpus' DATASHEET.md (local or on object storage) with its figures regenerated from the release
+    (a stub if it has none)."""
+    from ..store.remote import corpus_name, corpus_text
+
+    text = corpus_text(root, "DATASHEET.md")
+    return replace_figures(DATASHEET_STUB if text is None else text, f"Release {version}. " + render_figures(stats),
+                           corpus_name(root, "DATASHEET.md"))
 
 
 # --- the card -------------------------------------------------------------------------------------

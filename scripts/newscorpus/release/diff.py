@@ -14,7 +14,6 @@ article; declaring an entity covers its mentions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -24,6 +23,7 @@ import yaml
 from ..store import storage
 from ..contract import SPLITS
 from ..errors import InputError, Refused, first_line
+from ..store.remote import corpus_name, corpus_text
 from .snapshot import KINDS, Snapshot, np_bool, sorted_ids
 
 DECLARED_FILE = "changes/declared.yaml"
@@ -211,13 +211,15 @@ def diff_snapshots(old: Snapshot | None, new: Snapshot) -> Changes:
 
 
 # --- declarations ---------------------------------------------------------------------------------
-def load_declared(root: Path) -> list[dict]:
-    """The declared removals and moves of changes/declared.yaml ([] if there is none)."""
-    path = Path(root) / DECLARED_FILE
-    if not path.is_file():
-        return []
+def load_declared(root) -> list[dict]:
+    """The declared removals and moves of changes/declared.yaml ([] if there is none) of a corpus, local or
+    on object storage."""
+    path = corpus_name(root, DECLARED_FILE)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        text = corpus_text(root, DECLARED_FILE)
+        if text is None:
+            return []
+        data = yaml.safe_load(text) or []
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(f"{path}: not readable YAML: {first_line(exc)}") from None
     if not isinstance(data, list):

@@ -1,7 +1,8 @@
 """The rows of a release: gold annotations of annotated articles, per config and split, as Arrow tables
 of the config's Features (labels as ClassLabel integers). Column work only, no loop over records.
 
-A corpus bigger than memory is derived piece by piece: `piece_ranges` cuts the annotated articles into
+The corpus is a local root or one on object storage (store/remote.py), read in place either way. A
+corpus bigger than memory is derived piece by piece: `piece_ranges` cuts the annotated articles into
 ranges of ids, `read_piece` reads the rows of one range (articles by id, annotations by article_id, row
 groups skipped by their statistics), and `config_tables` of a piece are the rows of that range. Ids of
 annotations start with their article's id, so the pieces, one after the other, are the rows in id order
@@ -23,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from datasets import ClassLabel, Features, List, Value
 
+from ..check.pieces import corpus_files, parquet_source
 from ..store import storage
 from ..store.versions import annotated_ids, gold_of_annotated, where
 from ..contract import ANNOTATION_TABLES, SPLITS, Contract
@@ -134,18 +136,19 @@ PIECE_ARTICLES = 10_000  # annotated articles a piece: about 150 MB of corpus as
 def _read_range(path: Path, schema: pa.Schema, key: str, lo: str | None, hi: str | None) -> pa.Table | None:
     """The rows of one Parquet file with lo <= key < hi (None: unbounded), as the contract's schema; row
     groups whose statistics say they hold none are not read. None if no row is in the range."""
-    f = pq.ParquetFile(path)
-    meta = f.metadata
-    j = storage.column_chunk_index(meta, key)
-    groups = []
-    for i in range(meta.num_row_groups):
-        st = meta.row_group(i).column(j).statistics if j is not None else None
-        if st is not None and st.has_min_max and ((hi is not None and st.min >= hi) or (lo is not None and st.max < lo)):
-            continue
-        groups.append(i)
-    if not groups:
-        return None
-    t = f.read_row_groups(groups)
+    with parquet_source(path) as source:
+        f = pq.ParquetFile(source)
+        meta = f.metadata
+        j = storage.column_chunk_index(meta, key)
+        groups = []
+        for i in range(meta.num_row_groups):
+            st = meta.row_group(i).column(j).statistics if j is not None else None
+            if st is not None and st.has_min_max and ((hi is not None and st.min >= hi) or (lo is not None and st.max < lo)):
+                continue
+            groups.append(i)
+        if not groups:
+            return None
+        t = f.read_row_groups(groups)
     if lo is not None or hi is not None:
         k = t[key]
         mask = None
@@ -164,7 +167,7 @@ def read_piece(root: Path, contract: Contract, lo: str | None = None, hi: str | 
     for name in ("articles", *ANNOTATION_TABLES):
         schema = contract.arrow_schema(name)
         key = "id" if name == "articles" else "article_id"
-        parts = [t for t in (_read_range(p, schema, key, lo, hi) for p in storage.table_files(root, name)) if t is not None]
+        parts = [t for t in (_read_range(p, schema, key, lo, hi) for p in corpus_files(root, name)) if t is not None]
         t = pa.concat_tables(parts) if len(parts) > 1 else parts[0] if parts else storage.relaxed(schema).empty_table()
         if left_out is not None and t.num_rows:
             t = where(t, pc.invert(pc.is_in(t[key], value_set=left_out)))
@@ -179,8 +182,9 @@ def unlicensed_articles(root: Path, annotated: list) -> list:
         return []
     wanted = pa.array(annotated, pa.string())
     out = []
-    for path in storage.table_files(root, "articles"):
-        t = pq.read_table(path, columns=["id", "license"])
+    for path in corpus_files(root, "articles"):
+        with parquet_source(path) as source:
+            t = pq.read_table(source, columns=["id", "license"])
         ids, lic = storage.plain(storage.one_array(t["id"])), storage.plain(storage.one_array(t["license"]))
         hit = pc.and_(pc.fill_null(pc.equal(lic, "unknown"), False), pc.is_in(ids, value_set=wanted))
         out += pc.filter(ids, hit).to_pylist()
@@ -201,15 +205,16 @@ class AnnotationScan:
 def scan_annotations(root: Path, contract: Contract) -> AnnotationScan:
     ids, rows, gold_rows, annotators = [], 0, 0, set()
     for name in ANNOTATION_TABLES:
-        for path in storage.table_files(root, name):
-            f = pq.ParquetFile(path)
-            for i in range(f.metadata.num_row_groups):
-                t = f.read_row_group(i, columns=["article_id", "status", "annotator"])
-                is_gold = pc.fill_null(pc.equal(t["status"], "gold"), False)
-                rows += t.num_rows
-                gold_rows += int(pc.sum(is_gold).as_py() or 0)
-                annotators |= set(pc.unique(t["annotator"]).to_pylist())
-                ids.append(annotated_ids({name: t}))
+        for path in corpus_files(root, name):
+            with parquet_source(path) as source:
+                f = pq.ParquetFile(source)
+                for i in range(f.metadata.num_row_groups):
+                    t = f.read_row_group(i, columns=["article_id", "status", "annotator"])
+                    is_gold = pc.fill_null(pc.equal(t["status"], "gold"), False)
+                    rows += t.num_rows
+                    gold_rows += int(pc.sum(is_gold).as_py() or 0)
+                    annotators |= set(pc.unique(t["annotator"]).to_pylist())
+                    ids.append(annotated_ids({name: t}))
     annotated = pc.unique(pa.chunked_array(ids, pa.string())) if ids else pa.array([], pa.string())
     annotated = pc.drop_null(annotated)
     return AnnotationScan(pc.take(annotated, pc.sort_indices(annotated)).to_pylist(), rows, gold_rows, annotators)
@@ -221,13 +226,14 @@ def candidate_rows(root: Path, contract: Contract) -> dict:
     for name in ANNOTATION_TABLES:
         schema = contract.arrow_schema(name)
         parts = []
-        for path in storage.table_files(root, name):
-            f = pq.ParquetFile(path)
-            for i in range(f.metadata.num_row_groups):
-                t = f.read_row_group(i)
-                t = t.filter(pc.fill_null(pc.equal(t["status"], "candidate"), False))
-                if t.num_rows:
-                    parts.append(storage.conform(t, schema, str(path)))
+        for path in corpus_files(root, name):
+            with parquet_source(path) as source:
+                f = pq.ParquetFile(source)
+                for i in range(f.metadata.num_row_groups):
+                    t = f.read_row_group(i)
+                    t = t.filter(pc.fill_null(pc.equal(t["status"], "candidate"), False))
+                    if t.num_rows:
+                        parts.append(storage.conform(t, schema, str(path)))
         out[name] = pa.concat_tables(parts) if parts else storage.relaxed(schema).empty_table()
     return out
 

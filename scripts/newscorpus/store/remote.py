@@ -133,3 +133,16 @@ class RemoteCorpus:
             raise StorageError(f"{self.fs.unstrip_protocol(base)}.parquet: table {table} is stored both as a file and as a folder; keep one")
         infos = [single] if single else sorted(shards, key=lambda i: i["name"])
         return [RemoteFile(i["name"], int(i["size"]), self.fs) for i in infos]
+
+
+def corpus_text(root, relative: str) -> str | None:
+    """A text file of a corpus, local (a Path) or on object storage (a RemoteCorpus); None if there is none."""
+    if isinstance(root, RemoteCorpus):
+        return root.read_text(relative)
+    path = Path(root) / relative
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def corpus_name(root, relative: str) -> str:
+    """How messages name a file of a corpus, local or on object storage."""
+    return f"{root.url.rstrip('/')}/{relative}" if isinstance(root, RemoteCorpus) else str(Path(root) / relative)
