@@ -34,6 +34,18 @@ def test_bench_runs_on_a_small_corpus(tmp_path):
     assert not any(tmp_path.iterdir())  # the generated corpus is removed
 
 
+def test_release_build_is_timed_with_its_memory(tmp_path):
+    from newscorpus.bench.scale import _release_build, _release_memory
+    from newscorpus.bench.synth import generate
+
+    root = generate(tmp_path / "corpus", articles=120, seed=2, shard_rows=50).root
+    rel = _release_build(root)
+    assert rel["measured"] and rel["seconds"] > 0, rel
+    assert rel["peak_mb"] >= rel["largest_process_mb"] > 0
+    assert _release_memory(rel).startswith("; peak ")
+    assert not (root / "release").exists()  # built into a temporary folder
+
+
 def test_add_bench_grows_a_copy_and_leaves_the_corpus_alone(seed_root):
     from newscorpus.bench.scale import add_files, format_add
 

@@ -253,19 +253,35 @@ def _schema_columnar(root: Path, workers: int = 2) -> dict:
 
 
 def _release_build(root: Path) -> dict:
+    """`newscorpus release build` as a subprocess, timed with its memory sampled as validation's is (the
+    PSS of it and its worker processes every 0.2 s, in the same run: the time includes the sampling's cost)."""
     exe = shutil.which("newscorpus") or str(Path(sys.executable).with_name("newscorpus"))
+    sampled = Path("/proc/self/smaps_rollup").exists()
     with tempfile.TemporaryDirectory() as out:
         t = time.perf_counter()
+        peak = largest = 0
         try:
-            proc = subprocess.run([exe, "release", "build", "--version", "0.0.0", "--out", out], cwd=root,
-                                  capture_output=True, text=True, timeout=3600)
-        except (OSError, subprocess.TimeoutExpired) as exc:
+            proc = subprocess.Popen([exe, "release", "build", "--version", "0.0.0", "--out", out], cwd=root,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            while proc.poll() is None and time.perf_counter() - t < 3600:
+                if sampled:
+                    pids = _tree(proc.pid)
+                    peak = max(peak, _pss_kb(pids))
+                    largest = max([largest] + [_pss_kb([p]) for p in pids])
+                time.sleep(0.2)
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+                return {"measured": False, "reason": "took more than an hour"}
+            stdout, stderr = proc.communicate()
+        except OSError as exc:
             return {"measured": False, "reason": str(exc)}
         seconds = time.perf_counter() - t
     if proc.returncode != 0:
-        lines = (proc.stderr or proc.stdout).strip().splitlines()
+        lines = (stderr or stdout).strip().splitlines()
         return {"measured": False, "reason": f"exit {proc.returncode}: {lines[-1] if lines else ''}"}
-    return {"measured": True, "seconds": round(seconds, 2)}
+    return {"measured": True, "seconds": round(seconds, 2), "peak_mb": round(peak / 1024, 1) if sampled else None,
+            "largest_process_mb": round(largest / 1024, 1) if sampled else None}
 
 
 def run(articles: int, workdir: Path | None = None, sample: int = 2000, seed: int = 0, release: bool = True, progress=None,
@@ -346,11 +362,17 @@ def format_result(r: dict) -> list[str]:
         f"schema      JSON Schema alone (level 1, columnar, every file read, 2 workers): {sc['records_per_second']:,} records/s = "
         f"{sc['vs_jsonschema']}x jsonschema, {sc['vs_jsonschema_rs']}x jsonschema-rs (per CPU second: {sc['per_cpu_second_vs_jsonschema']}x, "
         f"{sc['per_cpu_second_vs_jsonschema_rs']}x)",
-        "release     " + (f"{rel['seconds']} s = {rel['seconds'] / r['validate_seconds']:.1f}x validate" if rel.get("measured")
-                          else f"not measured ({rel.get('reason')})"),
+        "release     " + (f"{rel['seconds']} s = {rel['seconds'] / r['validate_seconds']:.1f}x validate" + _release_memory(rel)
+                          if rel.get("measured") else f"not measured ({rel.get('reason')})"),
         *_format_distributed(r),
         *_format_incremental(r),
     ]
+
+
+def _release_memory(rel: dict) -> str:
+    if rel.get("peak_mb") is None:
+        return ""
+    return f"; peak {rel['peak_mb']:,} MiB (PSS of all its processes, sampled every 0.2 s in this run); largest process {rel['largest_process_mb']:,} MiB"
 
 
 def _format_distributed(r: dict) -> list[str]:
