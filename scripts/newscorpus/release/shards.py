@@ -238,7 +238,6 @@ def derive_piece(root, contract, schema, tmp: Path, piece: int, lo, hi, exclude)
     ctables = config_tables(read_piece(root, contract, lo, hi, exclude), contract, schema)
     figures = ReleaseFigures(schema)
     figures.add_piece(ctables)
-    figures.schema = None  # (the client has it; not sent back with every piece)
     sizes = {}
     for config in CONFIGS:
         for split, table in ctables[config].items():
@@ -314,7 +313,6 @@ def write_data(root, contract, schema, ranges: list, exclude, stage: Path, runne
                     return None
                 piece_rows[config].setdefault(split, [0] * len(ranges))[i] = size.num_rows
             figures = piece_figures if figures is None else figures.merge(piece_figures)
-        figures.schema = schema
         sizes = {c: {s: sizes[c][s] for s in SPLITS if s in sizes[c]} for c in CONFIGS}
         jobs = [job for c in CONFIGS for s, size in sizes[c].items()
                 for job in plan_shards(c, s, size, piece_rows[c][s], schema.features(c), max_shard_bytes, max_row_group_bytes)]
