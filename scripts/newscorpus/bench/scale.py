@@ -265,9 +265,8 @@ def _release_build(root: Path) -> dict:
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             while proc.poll() is None and time.perf_counter() - t < 3600:
                 if sampled:
-                    pids = _tree(proc.pid)
-                    peak = max(peak, _pss_kb(pids))
-                    largest = max([largest] + [_pss_kb([p]) for p in pids])
+                    each = [_pss_kb([p]) for p in _tree(proc.pid)]  # (each process's smaps read once a sample)
+                    peak, largest = max(peak, sum(each)), max([largest, *each])
                 time.sleep(0.2)
             if proc.poll() is None:
                 proc.kill()

@@ -320,4 +320,5 @@ def write_data(root, contract, schema, ranges: list, exclude, stage: Path, runne
         runner.map(write_shard_job, [(stage, tmp, job) for job in jobs])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    pa.default_memory_pool().release_unused()  # pieces derived in this process: their memory back before the diff
     return sizes, figures, {c: {s: size.num_rows for s, size in sizes[c].items()} for c in CONFIGS}
