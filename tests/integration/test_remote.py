@@ -118,6 +118,19 @@ def test_an_unreadable_object_is_named_by_its_url(stored, s3_env):
     assert report.skipped_levels and [f.file for f in unreadable] == ["s3://corpora/broken/annotations/events/part-00001.parquet"]
 
 
+def test_the_contract_is_fetched_without_leaving_a_folder(stored, s3_env, tmp_path, monkeypatch):
+    """The corpus's schema folder is fetched to read its contract, and the fetched copy is removed."""
+    import tempfile
+
+    from newscorpus.store.remote import RemoteCorpus
+
+    result, _ = stored
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    contract = RemoteCorpus.open("s3://corpora/faulty").contract()
+    assert contract.raw["ontology.json"] == json.loads((result.root / "schema" / "ontology.json").read_text(encoding="utf-8"))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_not_a_corpus(s3_env):
     from click.testing import CliRunner
 

@@ -80,16 +80,17 @@ class RemoteCorpus:
 
     def contract(self) -> Contract:
         """The corpus's own contract: its schema folder fetched into a temporary folder and loaded."""
-        local = Path(tempfile.mkdtemp(prefix="newscorpus-remote-schema-"))
-        try:
-            for path in self.fs.glob(f"{self.root}/schema/*"):
-                name = path.rsplit("/", 1)[-1]
-                if name.endswith(".json"):
-                    (local / "schema").mkdir(exist_ok=True)
-                    (local / "schema" / name).write_bytes(self.fs.cat_file(path))
-        except OSError as exc:
-            raise StorageError(f"{self.url}/schema: cannot be read: {first_line(exc)}") from None
-        return load_contract(local)
+        with tempfile.TemporaryDirectory(prefix="newscorpus-remote-schema-") as tmp:  # (the contract is read whole)
+            local = Path(tmp)
+            try:
+                for path in self.fs.glob(f"{self.root}/schema/*"):
+                    name = path.rsplit("/", 1)[-1]
+                    if name.endswith(".json"):
+                        (local / "schema").mkdir(exist_ok=True)
+                        (local / "schema" / name).write_bytes(self.fs.cat_file(path))
+            except OSError as exc:
+                raise StorageError(f"{self.url}/schema: cannot be read: {first_line(exc)}") from None
+            return load_contract(local)
 
     def read_text(self, relative: str) -> str | None:
         """A text file of the corpus (None if there is none)."""
