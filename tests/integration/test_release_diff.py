@@ -46,6 +46,23 @@ def two_releases(tmp_path):
     return root, first
 
 
+def test_a_first_release_lists_the_ids_of_the_release_in_place(tmp_path):
+    """A first build counts its ids from the rows it wrote (unique: the corpus validates) and lists them,
+    once built, from the release folder itself (its staging folder is gone by then)."""
+    import pyarrow.parquet as pq
+
+    from newscorpus.release.snapshot import KINDS
+
+    result = build_release(build_corpus(tmp_path), "0.1.0")
+    assert result.diff.initial
+    for kind in KINDS:
+        ids = sorted(i for p in (result.out / "data" / kind).glob("*.parquet") for i in pq.read_table(p, columns=["id"])["id"].to_pylist())
+        added = result.diff.kinds[kind].added
+        assert ids and len(added) == len(ids) and list(added) == ids and added[:2] == ids[:2]
+    log = (result.out / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"{len(result.diff.kinds['mentions'].added)} mentions" in log
+
+
 def test_undeclared_removal_and_move_refuse_the_build(two_releases):
     root, first = two_releases
     with pytest.raises(UndeclaredChanges) as exc:

@@ -190,7 +190,11 @@ def _build(root, version, out, previous, contract, report, limits, say, piece_ar
                              left_out=list(exclude), included_unlicensed=[] if exclude else list(unlicensed), rows=rows)
         say("diffing against the previous release")
         # the rows just written, read back a config at a time as the diff asks for them (ids only for a first release)
-        new_snap = snapshot.snapshot_release(stage) if previous else snapshot.snapshot_release_ids(stage)
+        # (a first release's ids are counted from the rows written: the corpus validates, so they are unique)
+        counts = {kind: sum(rows[kind].values()) for kind in snapshot.KINDS}
+        snapshot_of = (lambda folder: snapshot.snapshot_release(folder)) if previous else \
+            (lambda folder: snapshot.snapshot_release_ids(folder, counts))
+        new_snap = snapshot_of(stage)
         old_snap = snapshot.snapshot_release(previous) if previous else None
         # an article left out for its license is a removal the build itself declares (the card says so too)
         declared = diff.load_declared(root) + diff.left_out_declarations(exclude)
@@ -213,7 +217,9 @@ def _build(root, version, out, previous, contract, report, limits, say, piece_ar
         result.files = {rel: (stage / rel).stat().st_size for rel in [*release_files(stage), CHECKSUMS]}
         _fsync_tree(stage)
         swap_into_place(stage, out)
-        changes.new = snapshot.snapshot_release(out) if previous else snapshot.snapshot_release_ids(out)  # not the stage's
+        changes.new = snapshot_of(out)  # not the stage's
+        if changes.initial:  # the ids added are listed from the release in place too
+            changes.kinds = diff.diff_snapshots(None, changes.new).kinds
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return result

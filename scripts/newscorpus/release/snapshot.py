@@ -37,6 +37,7 @@ class Snapshot:
 
     tables: dict
     left_out: list = field(default_factory=list)  # annotated articles left out for their unknown license
+    counts: dict | None = None  # kind -> how many ids, where they are known to be unique (not counted again)
 
     def __getitem__(self, kind: str) -> pa.Table:
         return self.tables[kind]
@@ -47,7 +48,7 @@ class Snapshot:
 
     def id_list(self, kind: str) -> "IdList":
         """ids(kind) as an IdList: counted now, read again (from the snapshot's tables) only when listed."""
-        return IdList(lambda: _sorted_unique(self.tables[kind]["id"]))
+        return IdList(lambda: _sorted_unique(self.tables[kind]["id"]), (self.counts or {}).get(kind))
 
 
 def _sorted_unique(ids) -> pa.Array:
@@ -70,9 +71,9 @@ class IdList(Sequence):
     as an Arrow array; they are counted once, and read again only when listed. Compares equal to the list
     of the same ids."""
 
-    def __init__(self, ids):
+    def __init__(self, ids, length: int | None = None):
         self._source = ids
-        self._len = len(ids())
+        self._len = len(ids()) if length is None else length
 
     def __len__(self) -> int:
         return self._len
@@ -308,10 +309,11 @@ def snapshot_release(folder: Path) -> Snapshot:
     return Snapshot(_ReleaseKinds(folder))
 
 
-def snapshot_release_ids(folder: Path) -> Snapshot:
+def snapshot_release_ids(folder: Path, counts: dict | None = None) -> Snapshot:
     """The ids of a built release folder, all a diff against no previous release needs (a kind at a time,
-    when the diff asks for it)."""
-    return Snapshot(_ReleaseKinds(Path(folder), ids_only=True))
+    when the diff asks for it). `counts` (kind -> rows) is given by a build that wrote the folder from a
+    corpus that validates, whose ids are unique in each kind: its ids are then read only when listed."""
+    return Snapshot(_ReleaseKinds(Path(folder), ids_only=True), counts=counts)
 
 
 def snapshot_corpus(root: Path, include_unlicensed: bool = False) -> Snapshot:
