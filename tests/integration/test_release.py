@@ -26,7 +26,8 @@ from newscorpus.release.card import render_card, release_stats
 from newscorpus.release.features import CONFIGS, release_schema
 from newscorpus.release.tables import config_tables, read_piece
 
-from test_release_support import UNLICENSED, build_corpus, records
+from conftest import entity, mention, span
+from test_release_support import TEXTS, UNLICENSED, build_corpus, records
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = REPO_ROOT / "tests" / "golden" / "release" / "README.md"
@@ -393,3 +394,23 @@ def test_the_repo_corpus_releases_and_loads(tmp_path, offline):
     assert result.left_out == sorted(unknown)
     counts, ids = _load_and_check_spans(result.out, cache)
     assert counts == licensed and ids == kept
+
+
+def test_the_card_agreement_is_that_of_every_candidate_row(tmp_path):
+    """The build gathers the candidate rows in its one scan of the annotation columns (reading a row group
+    whole only where it has one): the card's agreement figures are those of `newscorpus stats`, which reads
+    every row (two annotators' candidates of one article)."""
+    from newscorpus.figures import corpus_stats
+    from newscorpus.research.agreement import figures_markdown
+
+    recs = records()
+    a = TEXTS["a-almaty"]
+    recs["entities"] += [entity("a-almaty/T3d", "GPE", "Almaty", [mention("a-almaty/T3d/M1", span(a, "Almaty"))], aid="a-almaty",
+                                status="candidate", annotator="second"),
+                         entity("a-almaty/T1d", "PER", "Putin", [mention("a-almaty/T1d/M1", span(a, "Putin"))], aid="a-almaty",
+                                status="candidate", annotator="second")]
+    root = build_corpus(tmp_path, recs)
+    figures = corpus_stats(root)["agreement"]
+    assert figures["articles"] == ["a-almaty"] and figures["annotators"] == ["other", "second"]
+    card = (build_release(root, "0.1.0").out / "README.md").read_text(encoding="utf-8")
+    assert figures_markdown(figures) in card

@@ -157,7 +157,7 @@ def _build(root, version, out, previous, contract, report, limits, say, piece_ar
     from ..figures import process_figures
     from . import card, croissant, diff, snapshot
     from .shards import write_data
-    from .tables import PIECE_ARTICLES, candidate_rows, piece_ranges, scan_annotations, unlicensed_articles
+    from .tables import PIECE_ARTICLES, piece_ranges, scan_annotations, unlicensed_articles
 
     schema = release_schema(contract)
     scan = scan_annotations(root, contract)
@@ -183,7 +183,7 @@ def _build(root, version, out, previous, contract, report, limits, say, piece_ar
         sizes, figures, rows = written
         stats = figures.result()
         stats["left_out_unlicensed"] = list(exclude)
-        stats.update(process_figures(scan.rows, scan.gold, scan.annotators, candidate_rows(root, contract)))
+        stats.update(process_figures(scan.rows, scan.gold, scan.annotators, scan.candidates))
         left = set(exclude)  # their license-unknown warnings are said by the one left-out line instead
         warnings = [f for f in report.warnings if not (f.check == "license-unknown" and f.record in left)]
         result = BuildResult(out=out, version=version, previous=Path(previous) if previous else None, warnings=warnings,

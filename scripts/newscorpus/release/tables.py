@@ -180,31 +180,38 @@ def unlicensed_articles(root: Path, annotated: list) -> list:
     out unless it is built with include_unlicensed. Reads only the id and license columns."""
     if not annotated:
         return []
-    wanted = pa.array(annotated, pa.string())
-    out = []
+    unknown = []  # the few articles of unknown license first; the annotated ones among them after
     for path in corpus_files(root, "articles"):
         with parquet_source(path) as source:
             t = pq.read_table(source, columns=["id", "license"])
         ids, lic = storage.plain(storage.one_array(t["id"])), storage.plain(storage.one_array(t["license"]))
-        hit = pc.and_(pc.fill_null(pc.equal(lic, "unknown"), False), pc.is_in(ids, value_set=wanted))
-        out += pc.filter(ids, hit).to_pylist()
-    return sorted(set(out))
+        unknown.append(pc.filter(ids, pc.fill_null(pc.equal(lic, "unknown"), False)).cast(pa.string()))
+    unknown = pa.concat_arrays(unknown) if unknown else pa.array([], pa.string())
+    if not len(unknown):
+        return []
+    wanted = pa.array(annotated, pa.string())
+    return sorted(set(pc.filter(wanted, pc.is_in(wanted, value_set=unknown)).to_pylist()))
 
 
 @dataclass
 class AnnotationScan:
     """What one pass over the annotation tables' article_id, status and annotator columns tells: the
-    articles with a gold annotation (sorted), the numbers of rows and of gold rows, the annotators."""
+    articles with a gold annotation (sorted), the numbers of rows and of gold rows, the annotators, and
+    table -> its candidate rows (what agreement is computed from)."""
 
     annotated: list
     rows: int
     gold: int
     annotators: set
+    candidates: dict
 
 
 def scan_annotations(root: Path, contract: Contract) -> AnnotationScan:
-    ids, rows, gold_rows, annotators = [], 0, 0, set()
+    """The scan, a row group at a time; the other columns of a row group are read only if it has a
+    candidate row (most corpora have few: their gold rows are not read whole a second time)."""
+    ids, rows, gold_rows, annotators, candidates = [], 0, 0, set(), {}
     for name in ANNOTATION_TABLES:
+        schema, parts = contract.arrow_schema(name), []
         for path in corpus_files(root, name):
             with parquet_source(path) as source:
                 f = pq.ParquetFile(source)
@@ -215,27 +222,14 @@ def scan_annotations(root: Path, contract: Contract) -> AnnotationScan:
                     gold_rows += int(pc.sum(is_gold).as_py() or 0)
                     annotators |= set(pc.unique(t["annotator"]).to_pylist())
                     ids.append(annotated_ids({name: t}))
+                    is_candidate = pc.fill_null(pc.equal(t["status"], "candidate"), False)
+                    if pc.any(is_candidate).as_py():
+                        parts.append(storage.conform(f.read_row_group(i).filter(is_candidate), schema, str(path)))
+        candidates[name] = pa.concat_tables(parts) if parts else storage.relaxed(schema).empty_table()
     annotated = pc.unique(pa.chunked_array(ids, pa.string())) if ids else pa.array([], pa.string())
     annotated = pc.drop_null(annotated)
-    return AnnotationScan(pc.take(annotated, pc.sort_indices(annotated)).to_pylist(), rows, gold_rows, annotators)
-
-
-def candidate_rows(root: Path, contract: Contract) -> dict:
-    """table -> its candidate rows (what agreement is computed from), read a row group at a time."""
-    out = {}
-    for name in ANNOTATION_TABLES:
-        schema = contract.arrow_schema(name)
-        parts = []
-        for path in corpus_files(root, name):
-            with parquet_source(path) as source:
-                f = pq.ParquetFile(source)
-                for i in range(f.metadata.num_row_groups):
-                    t = f.read_row_group(i)
-                    t = t.filter(pc.fill_null(pc.equal(t["status"], "candidate"), False))
-                    if t.num_rows:
-                        parts.append(storage.conform(t, schema, str(path)))
-        out[name] = pa.concat_tables(parts) if parts else storage.relaxed(schema).empty_table()
-    return out
+    return AnnotationScan(pc.take(annotated, pc.sort_indices(annotated)).to_pylist(), rows, gold_rows, annotators,
+                          candidates)
 
 
 def piece_ranges(annotated: list, piece_articles: int = PIECE_ARTICLES) -> list[tuple]:
