@@ -414,3 +414,35 @@ def test_the_card_agreement_is_that_of_every_candidate_row(tmp_path):
     assert figures["articles"] == ["a-almaty"] and figures["annotators"] == ["other", "second"]
     card = (build_release(root, "0.1.0").out / "README.md").read_text(encoding="utf-8")
     assert figures_markdown(figures) in card
+
+
+def test_a_build_reuses_the_validation_cache_and_still_refuses_a_changed_fault(tmp_path):
+    """`validate --cache DIR` then `release build --cache DIR`: the build checks no piece again and writes
+    the files of a build without the cache; a piece changed since (a span fault in it) is checked again
+    and the build is refused, nothing written."""
+    import pyarrow as pa
+
+    from click.testing import CliRunner
+
+    from newscorpus.bench.synth import generate
+    from newscorpus.cli import main
+
+    root = generate(tmp_path / "corpus", articles=300, faults=0, seed=5, shard_rows=80).root
+    cache = tmp_path / "cache"
+    run = CliRunner().invoke(main, ["validate", "--path", str(root), "--cache", str(cache)])
+    assert run.exit_code == 0, run.output
+    plain = build_release(root, "0.1.0", out=tmp_path / "plain")
+    cached = build_release(root, "0.1.0", out=tmp_path / "cached", cache=cache)
+    n, _, m = cached.validation.rsplit("; ", 1)[1].split()[:3]
+    assert n == m and int(m) > 1, cached.validation
+    assert (plain.out / "SHA256SUMS").read_bytes() == (cached.out / "SHA256SUMS").read_bytes()
+
+    path = sorted((root / "annotations" / "entities").glob("*.parquet"))[1]
+    table = pq.read_table(path)
+    rows = table.to_pylist()
+    rows[0]["mentions"][0]["text"] = "X" + rows[0]["mentions"][0]["text"][1:]
+    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)  # (a fault, as a broken tool would write it)
+    run = CliRunner().invoke(main, ["release", "build", "--version", "0.2.0", "--path", str(root), "--cache", str(cache),
+                                    "--out", str(tmp_path / "refused")])
+    assert run.exit_code == 1 and "validation error" in run.output and rows[0]["id"] in run.output, run.output
+    assert not (tmp_path / "refused").exists()

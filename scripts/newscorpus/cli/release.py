@@ -57,7 +57,10 @@ def release():
               help="Validate, derive and write the pieces on this Dask cluster (env DASK_SCHEDULER_ADDRESS); its workers "
                    "must see the corpus and the output's parent folder at the same paths. The files are the same. "
                    "Default: two local processes.")
-def build(version, out, previous, overwrite, include_unlicensed, path, scheduler):
+@click.option("--cache", "cache", envvar="NEWSCORPUS_VALIDATE_CACHE", type=click.Path(file_okay=False), metavar="DIR",
+              help="The folder of `validate --cache` (env NEWSCORPUS_VALIDATE_CACHE): pieces validated before and "
+                   "unchanged since are not checked again. The verdict is a full validation's.")
+def build(version, out, previous, overwrite, include_unlicensed, path, scheduler, cache):
     """Validate the corpus, then write the release folder: data, card, datasheet, Croissant, changelog, checksums.
 
     Articles whose license is `unknown` are left out with all their annotations (one line says which; the
@@ -72,6 +75,7 @@ def build(version, out, previous, overwrite, include_unlicensed, path, scheduler
       newscorpus release build --version 0.2.0 --previous release/0.1.0 --out /tmp/newscorpus-0.2.0
       newscorpus release build --version 1.0.0 --scheduler tcp://10.0.0.5:8786 --out /shared/newscorpus-1.0.0
       newscorpus release build --version 1.0.0 --path s3://my-bucket/newscorpus --out /tmp/newscorpus-1.0.0
+      newscorpus validate --cache .cache/validate && newscorpus release build --version 1.0.0 --cache .cache/validate
     """
     import contextlib
 
@@ -84,7 +88,8 @@ def build(version, out, previous, overwrite, include_unlicensed, path, scheduler
     try:
         with _progress() as say, (runner_for(scheduler) if scheduler else contextlib.nullcontext()) as runner:
             result = build_release(root, version, Path(out) if out else None, Path(previous) if previous else None,
-                                   overwrite=overwrite, progress=say, include_unlicensed=include_unlicensed, runner=runner)
+                                   overwrite=overwrite, progress=say, include_unlicensed=include_unlicensed, runner=runner,
+                                   cache=Path(cache) if cache else None)
     except UndeclaredChanges as exc:
         for line in exc.problems:
             click.echo(line, err=True)
@@ -94,6 +99,7 @@ def build(version, out, previous, overwrite, include_unlicensed, path, scheduler
     if result.left_out:
         click.echo(left_out_line(result.left_out), err=True)
     click.echo(f"built release {version} in {result.out}")
+    click.echo(f"  validated: {result.validation}")
     for config, splits in result.rows.items():
         click.echo(f"  {config:10} " + ", ".join(f"{s} {n}" for s, n in splits.items()))
     size = sum(result.files.values())

@@ -52,6 +52,7 @@ class BuildResult:
     previous: Path | None = None
     diff: object = None
     warnings: list = field(default_factory=list)  # the validator's warnings (personal data, unknown licenses, ...)
+    validation: str = ""  # how the corpus was validated (pieces, processes, pieces taken from the cache)
     left_out: list = field(default_factory=list)  # annotated articles left out because their license is unknown
     included_unlicensed: list = field(default_factory=list)  # ... released anyway (include_unlicensed)
 
@@ -82,8 +83,11 @@ def release_files(folder: Path) -> list[str]:
     return out
 
 
-def write_checksums(folder: Path) -> Path:
-    lines = [f"{sha256_file(folder / rel)}  {rel}\n" for rel in release_files(folder)]
+def write_checksums(folder: Path, known: dict | None = None) -> Path:
+    """SHA256SUMS of every file of the folder; `known` (relative path -> sha256) are the sums of files
+    hashed as they were written (the data files: not read again)."""
+    known = known or {}
+    lines = [f"{known.get(rel) or sha256_file(folder / rel)}  {rel}\n" for rel in release_files(folder)]
     path = folder / CHECKSUMS
     path.write_text("".join(lines), encoding="utf-8")
     return path
@@ -112,7 +116,7 @@ def latest_release(root: Path, below: str) -> Path | None:
 def build_release(root: Path, version: str, out: Path | None = None, previous: Path | None = None,
                   overwrite: bool = False, max_shard_bytes: int = MAX_SHARD_BYTES,
                   max_row_group_bytes: int = MAX_ROW_GROUP_BYTES, progress=None, piece_articles: int | None = None,
-                  include_unlicensed: bool = False, runner=None) -> BuildResult:
+                  include_unlicensed: bool = False, runner=None, cache: Path | None = None) -> BuildResult:
     """Validate the corpus, then write the release of `version` to `out` (default root/release/<version>).
     `root` may be the URL of a corpus on object storage (s3://..., store/remote.py), read in place; its
     release is written to the local `out`, which must be given, against the `previous` given (if any).
@@ -122,7 +126,9 @@ def build_release(root: Path, version: str, out: Path | None = None, previous: P
     every annotated article would be left out.
     The configs are derived `piece_articles` annotated articles at a time (default tables.PIECE_ARTICLES)
     and written by `runner` (check/runner.py; default: two local processes, or this one for a corpus of
-    one piece), as the validation is: the files are the same, byte for byte, whoever runs the jobs."""
+    one piece), as the validation is: the files are the same, byte for byte, whoever runs the jobs.
+    `cache` is the folder of `validate --cache`: the pieces validated before, unchanged since (keyed by
+    their content), are not checked again; the verdict is a full validation's."""
     say = progress or (lambda msg: None)
     parse_version(version)
     if is_url(root):
@@ -144,7 +150,7 @@ def build_release(root: Path, version: str, out: Path | None = None, previous: P
         elif not (Path(previous) / "croissant.json").is_file():
             raise InputError(f"{previous}: not a release folder (no croissant.json)")
         say("validating the corpus")
-        report = validate_corpus(root, contract, runner=runner)
+        report = validate_corpus(root, contract, runner=runner, cache=cache)
         if not report.ok:
             raise Refused(f"refused: the corpus has {len(report.errors)} validation error(s); nothing was built", report.errors)
         return _build(root, version, out, previous, contract, report, (max_shard_bytes, max_row_group_bytes), say,
@@ -180,13 +186,14 @@ def _build(root, version, out, previous, contract, report, limits, say, piece_ar
         written = write_data(root, contract, schema, ranges, exclude, stage, runner, *limits)
         if written is None:  # annotation ids that do not sort with their articles: the corpus in one piece
             written = write_data(root, contract, schema, [(None, None)], exclude, stage, runner, *limits)
-        sizes, figures, rows = written
+        sizes, figures, rows, data_sums = written
         stats = figures.result()
         stats["left_out_unlicensed"] = list(exclude)
         stats.update(process_figures(scan.rows, scan.gold, scan.annotators, scan.candidates))
         left = set(exclude)  # their license-unknown warnings are said by the one left-out line instead
         warnings = [f for f in report.warnings if not (f.check == "license-unknown" and f.record in left)]
         result = BuildResult(out=out, version=version, previous=Path(previous) if previous else None, warnings=warnings,
+                             validation=report.method,
                              left_out=list(exclude), included_unlicensed=[] if exclude else list(unlicensed), rows=rows)
         say("diffing against the previous release")
         # the rows just written, read back a config at a time as the diff asks for them (ids only for a first release)
@@ -213,7 +220,7 @@ def _build(root, version, out, previous, contract, report, limits, say, piece_ar
         (stage / "CHANGELOG.md").write_text(diff.render_changelog(version, prev_version, changes, declared, old_log), encoding="utf-8")
         doc = croissant.build_croissant(stage, version, schema, sizes, stats, contract)
         (stage / "croissant.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        write_checksums(stage)
+        write_checksums(stage, data_sums)
         result.files = {rel: (stage / rel).stat().st_size for rel in [*release_files(stage), CHECKSUMS]}
         _fsync_tree(stage)
         swap_into_place(stage, out)

@@ -270,11 +270,14 @@ def _read_kept(path: Path) -> pa.Table:
         return pa.ipc.open_file(source).read_all()
 
 
-def write_shard_job(stage: Path, tmp: Path, job: ShardJob) -> int:
+def write_shard_job(stage: Path, tmp: Path, job: ShardJob) -> tuple[str, str]:
+    """Write the shard; (its path relative to the stage, its sha256), hashed here while it is in the cache."""
+    from .build import sha256_file
+
     tables = (_read_kept(_kept_file(tmp, job.config, job.split, piece)).slice(start, rows) for piece, start, rows in job.parts)
-    write_shard(tables, _shard_path(stage / "data" / job.config, job.split, job.index, job.n_shards), job.rows,
-                job.group_rows, job.schema)
-    return job.rows
+    path = _shard_path(stage / "data" / job.config, job.split, job.index, job.n_shards)
+    write_shard(tables, path, job.rows, job.group_rows, job.schema)
+    return path.relative_to(stage).as_posix(), sha256_file(path)
 
 
 def plan_shards(config: str, split: str, size: SplitSize, piece_rows: list, features, max_shard_bytes: int,
@@ -297,8 +300,8 @@ def plan_shards(config: str, split: str, size: SplitSize, piece_rows: list, feat
 def write_data(root, contract, schema, ranges: list, exclude, stage: Path, runner, max_shard_bytes: int = MAX_SHARD_BYTES,
                max_row_group_bytes: int = MAX_ROW_GROUP_BYTES):
     """Derive the pieces `ranges` and write data/ under `stage` with `runner`: (config -> split -> SplitSize,
-    the merged ReleaseFigures, config -> split -> rows written), or None (nothing written) if the pieces,
-    one after the other, are not in id order."""
+    the merged ReleaseFigures, config -> split -> rows written, data file -> its sha256), or None (nothing
+    written) if the pieces, one after the other, are not in id order."""
     tmp = stage / ".pieces"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -317,8 +320,8 @@ def write_data(root, contract, schema, ranges: list, exclude, stage: Path, runne
         jobs = [job for c in CONFIGS for s, size in sizes[c].items()
                 for job in plan_shards(c, s, size, piece_rows[c][s], schema.features(c), max_shard_bytes, max_row_group_bytes)]
         jobs.sort(key=lambda j: -j.nbytes)  # the biggest first, so that the workers finish together
-        runner.map(write_shard_job, [(stage, tmp, job) for job in jobs])
+        sums = dict(runner.map(write_shard_job, [(stage, tmp, job) for job in jobs]))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     pa.default_memory_pool().release_unused()  # pieces derived in this process: their memory back before the diff
-    return sizes, figures, {c: {s: size.num_rows for s, size in sizes[c].items()} for c in CONFIGS}
+    return sizes, figures, {c: {s: size.num_rows for s, size in sizes[c].items()} for c in CONFIGS}, sums
