@@ -44,6 +44,14 @@ def test_release_build_is_timed_with_its_memory(tmp_path):
     assert rel["peak_mb"] >= rel["largest_process_mb"] > 0
     assert _release_memory(rel).startswith("; peak ")
     assert not (root / "release").exists()  # built into a temporary folder
+    # CI's path: validate --cache, then a build that takes every piece's validation from that cache
+    from newscorpus.bench.scale import _validate_child
+
+    cache = tmp_path / "cache"
+    _validate_child(root, sample_memory=False, args=("--cache", str(cache)))
+    after = _release_build(root, ("--cache", str(cache)))
+    n, _, m = after["validation"].rsplit("; ", 1)[1].split()[:3]
+    assert after["measured"] and n == m and int(m) > 1, after
 
 
 def test_add_bench_grows_a_copy_and_leaves_the_corpus_alone(seed_root):

@@ -174,17 +174,20 @@ def _touch_articles(root: Path, n: int) -> set:
     return set(touched.values())
 
 
-def _incremental(root: Path, base: Path, articles: int = 10) -> dict:
-    """validate --cache: a cold run, then `articles` articles changed and a warm run, whose findings must be
-    those of a full run of the changed corpus (compared by a digest of every finding)."""
+def _incremental(root: Path, base: Path, articles: int = 10, release: bool = True) -> dict:
+    """validate --cache: a cold run, then `release build --cache` after it (as CI would release), then
+    `articles` articles changed and a warm run, whose findings must be those of a full run of the changed
+    corpus (compared by a digest of every finding)."""
     cache = base / "validate-cache"
     cold = _validate_child(root, sample_memory=False, args=("--cache", str(cache)))
+    # CI's path: validate --cache, then release build --cache, which validates nothing a second time
+    release = _release_build(root, args=("--cache", str(cache))) if release else {"measured": False, "reason": "--no-release"}
     touched = _touch_articles(root, articles)
     warm = _validate_child(root, sample_memory=False, args=("--cache", str(cache)))
     full = _validate_child(root, sample_memory=False)
     return {"articles_changed": articles, "cold_seconds": round(cold["seconds"], 2), "warm_seconds": round(warm["seconds"], 2),
             "full_seconds": round(full["seconds"], 2), "findings": warm["findings"], "faults_injected": len(touched),
-            "same_as_full": warm["digest"] == full["digest"], "method": warm["method"]}
+            "same_as_full": warm["digest"] == full["digest"], "method": warm["method"], "release_build_after": release}
 
 
 def _sample(root: Path, per_table: int) -> dict:
@@ -252,7 +255,7 @@ def _schema_columnar(root: Path, workers: int = 2) -> dict:
             "seconds": seconds, "cpu_seconds": cpu}
 
 
-def _release_build(root: Path) -> dict:
+def _release_build(root: Path, args: tuple = ()) -> dict:
     """`newscorpus release build` as a subprocess, timed with its memory sampled as validation's is (the
     PSS of it and its worker processes every 0.2 s, in the same run: the time includes the sampling's cost)."""
     exe = shutil.which("newscorpus") or str(Path(sys.executable).with_name("newscorpus"))
@@ -261,7 +264,7 @@ def _release_build(root: Path) -> dict:
         t = time.perf_counter()
         peak = largest = 0
         try:
-            proc = subprocess.Popen([exe, "release", "build", "--version", "0.0.0", "--out", out], cwd=root,
+            proc = subprocess.Popen([exe, "release", "build", "--version", "0.0.0", "--out", out, *args], cwd=root,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             while proc.poll() is None and time.perf_counter() - t < 3600:
                 if sampled:
@@ -279,8 +282,9 @@ def _release_build(root: Path) -> dict:
     if proc.returncode != 0:
         lines = (stderr or stdout).strip().splitlines()
         return {"measured": False, "reason": f"exit {proc.returncode}: {lines[-1] if lines else ''}"}
+    validated = [line.split("validated: ", 1)[1] for line in stdout.splitlines() if line.strip().startswith("validated: ")]
     return {"measured": True, "seconds": round(seconds, 2), "peak_mb": round(peak / 1024, 1) if sampled else None,
-            "largest_process_mb": round(largest / 1024, 1) if sampled else None}
+            "largest_process_mb": round(largest / 1024, 1) if sampled else None, "validation": validated[0] if validated else None}
 
 
 def run(articles: int, workdir: Path | None = None, sample: int = 2000, seed: int = 0, release: bool = True, progress=None,
@@ -337,7 +341,7 @@ def run(articles: int, workdir: Path | None = None, sample: int = 2000, seed: in
             "distributed": _distributed(root, scheduler),
             "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         }
-        result["incremental"] = _incremental(root, base)  # last: it changes the corpus
+        result["incremental"] = _incremental(root, base, release=release)  # last: it changes the corpus
         return result
     finally:
         shutil.rmtree(base, ignore_errors=True)
@@ -394,7 +398,14 @@ def _format_incremental(r: dict) -> list[str]:
     return [f"incremental validate --cache: cold {i['cold_seconds']} s; after {i['articles_changed']} articles changed {i['warm_seconds']} s "
             f"(full run {i['full_seconds']} s = {i['full_seconds'] / i['warm_seconds']:.1f}x); {i['findings']} finding(s) for "
             f"{i['faults_injected']} injected, {'the same as' if i['same_as_full'] else 'NOT the same as'} the full run's",
-            f"            {i['method']}"]
+            f"            {i['method']}"] + _format_release_after(r, i.get("release_build_after") or {})
+
+
+def _format_release_after(r: dict, rel: dict) -> list[str]:
+    if not rel.get("measured"):
+        return []
+    return [f"release     after validate --cache, release build --cache: {rel['seconds']} s = "
+            f"{rel['seconds'] / r['validate_seconds']:.1f}x validate (its validation taken from the cache)" + _release_memory(rel)]
 
 
 _WORDS = ("the government said protesters gathered in the square on Monday while police closed roads and "
