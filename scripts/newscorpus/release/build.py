@@ -16,6 +16,7 @@ files: rows are sorted by id, writer options are fixed, and no time stamp is wri
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -198,9 +199,8 @@ def _build(root, version, out, previous, contract, report, limits, say, piece_ar
         say("diffing against the previous release")
         # the rows just written, read back a config at a time as the diff asks for them (ids only for a first release)
         # (a first release's ids are counted from the rows written: the corpus validates, so they are unique)
-        counts = {kind: sum(rows[kind].values()) for kind in snapshot.KINDS}
-        snapshot_of = (lambda folder: snapshot.snapshot_release(folder)) if previous else \
-            (lambda folder: snapshot.snapshot_release_ids(folder, counts))
+        snapshot_of = snapshot.snapshot_release if previous else functools.partial(
+            snapshot.snapshot_release_ids, counts={kind: sum(rows[kind].values()) for kind in snapshot.KINDS})
         new_snap = snapshot_of(stage)
         old_snap = snapshot.snapshot_release(previous) if previous else None
         # an article left out for its license is a removal the build itself declares (the card says so too)
