@@ -83,6 +83,12 @@ def claim(cid, sp, aid="a-test", **kw) -> dict:
     return {**base, **prov(**{k: v for k, v in kw.items() if k not in base})}
 
 
+def from_cache(method: str) -> tuple[int, int]:
+    """(N, M) of a validation method ending "N of M piece(s) from the cache" (validate --cache)."""
+    n, _, m = method.rsplit("; ", 1)[1].split()[:3]
+    return int(n), int(m)
+
+
 def parquet_rows(root: Path, table: str) -> list[dict]:
     """The rows of `table` under `root` read with pyarrow alone (the single file or the folder of shards), so a
     test can compute expected figures without the code under test."""

@@ -19,6 +19,8 @@ from newscorpus.bench.synth import generate
 from newscorpus.check.validate import validate_corpus
 from newscorpus.cli import main
 
+from conftest import from_cache
+
 
 def keys(findings):
     return Counter((f.check, f.table, f.record, f.field) for f in findings)
@@ -37,9 +39,7 @@ def corpus(pristine, tmp_path):
 
 
 def reused(report) -> tuple[int, int]:
-    tail = report.method.rsplit("; ", 1)[1]  # "N of M piece(s) from the cache"
-    n, _, m = tail.split()[:3]
-    return int(n), int(m)
+    return from_cache(report.method)
 
 
 def break_a_mention(root, shard="part-00002.parquet", keep_mtime=False):

@@ -197,8 +197,8 @@ def _build(root, version, out, previous, contract, report, limits, say, piece_ar
                              validation=report.method,
                              left_out=list(exclude), included_unlicensed=[] if exclude else list(unlicensed), rows=rows)
         say("diffing against the previous release")
-        # the rows just written, read back a config at a time as the diff asks for them (ids only for a first release)
-        # (a first release's ids are counted from the rows written: the corpus validates, so they are unique)
+        # the rows just written, read back a config at a time as the diff asks for them; a first release's ids
+        # are counted from the rows written (the corpus validates, so they are unique) and read only if listed
         snapshot_of = snapshot.snapshot_release if previous else functools.partial(
             snapshot.snapshot_release_ids, counts={kind: sum(rows[kind].values()) for kind in snapshot.KINDS})
         new_snap = snapshot_of(stage)
