@@ -90,7 +90,11 @@ class DaskRunner(_Closing):
                 # (in a list of one: scatter would send a list's or a dict's items one by one; under a key of its
                 # own: a key by content is shared with the previous map's, which the scheduler may be letting go)
                 columns[i] = [self.client.scatter([first], broadcast=True, hash=False)[0]] * len(col)
-        return self.client.gather(self.client.map(job, *columns, pure=False))
+        return self.client.gather(self.submit(job, columns))
+
+    def submit(self, job: Callable, columns: list[list]) -> list:
+        """The futures of the jobs, one a row of `columns`; which worker runs which is the scheduler's choice."""
+        return self.client.map(job, *columns, pure=False)
 
     def close(self) -> None:
         self.client.close()
