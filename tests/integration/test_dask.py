@@ -62,7 +62,8 @@ def faulty(tmp_path_factory):
 
 class RoundRobin(DaskRunner):
     """Job i on worker i mod 2. Left to the scheduler, one worker may take every job of a small map (it did
-    once in CI, for the eight pieces of a release); this runner makes sure both processes check pieces and write a release."""
+    once in CI, for the eight pieces of a release); this runner makes sure both processes check pieces and
+    write shards."""
 
     def submit(self, job, columns):
         workers = sorted(self.client.scheduler_info()["workers"])
@@ -70,12 +71,12 @@ class RoundRobin(DaskRunner):
                 for i, row in enumerate(zip(*columns))]
 
 
-def _ran_on_the_cluster(tasks, job: str, workers: set) -> set:
-    """The workers that ran `job` (a task stream, read once closed, lists the tasks run by workers), checked to be
-    among the cluster's `workers`."""
+def _check_placement(tasks, job: str, workers: set, kind: type) -> None:
+    """`job` ran on the cluster's `workers` (a task stream, read once closed, lists the tasks run by workers),
+    and on both of them if `kind` pins the jobs (RoundRobin)."""
     ran = {t["worker"] for t in tasks.data if t["key"].startswith(job)}
-    assert ran <= workers, ran
-    return ran
+    assert ran and ran <= workers, (kind.__name__, job, ran)
+    assert kind is DaskRunner or len(ran) == 2, (kind.__name__, job, ran)
 
 
 def keys(findings):
@@ -91,10 +92,9 @@ def test_findings_on_the_cluster_are_the_in_memory_ones(cluster, faulty, spill):
             assert runner.workers == 2
             report = validate_corpus(faulty.root, partitions=6, spill=spill, runner=runner)
             addresses = set(runner.client.scheduler_info()["workers"])
-        workers = _ran_on_the_cluster(tasks, "check_piece", addresses)
         assert report.findings == in_memory.findings and report.counts == in_memory.counts, kind.__name__
         assert report.method.startswith("spilled" if spill else "aligned shards") and "on the Dask cluster at" in report.method
-        assert workers and (kind is DaskRunner or len(workers) == 2), kind.__name__
+        _check_placement(tasks, "check_piece", addresses, kind)
 
 
 def test_unreadable_shard_on_the_cluster(cluster, tmp_path):
@@ -145,9 +145,8 @@ def test_release_built_on_the_cluster_is_the_local_one(cluster, clean, tmp_path)
             remote = build_release(clean, "0.1.0", out=tmp_path / kind.__name__, runner=runner, **limits).out
             addresses = set(runner.client.scheduler_info()["workers"])
         assert files == _files(remote), kind.__name__
-        ran = {job: _ran_on_the_cluster(tasks, job, addresses) for job in ("derive_piece", "write_shard_job")}
-        for job, workers in ran.items():
-            assert workers and (kind is DaskRunner or len(workers) == 2), (kind.__name__, job)
+        for job in ("derive_piece", "write_shard_job"):
+            _check_placement(tasks, job, addresses, kind)
 
 
 def test_cli_release_build_on_the_cluster(cluster, clean, tmp_path):
