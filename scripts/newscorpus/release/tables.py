@@ -101,24 +101,23 @@ def _nest(articles: pa.Table, rows: pa.Table, item_feature) -> pa.Array:
 
 def config_tables(tables: dict, contract: Contract, schema: ReleaseSchema) -> dict:
     """config -> split -> Arrow table of the config's Features, rows sorted by id. Splits without an
-    article are left out."""
+    article are left out. The flat configs are cut by split and encoded first; a split's `documents` are its
+    articles with its entities, events and claims nested, as encoded already (a document's field is its
+    flat config's, without article_id): the nested rows are neither cut nor encoded a second time."""
     g = gold_of_annotated(tables)
     arts = _sort(g["articles"], "id")
     mentions = flat_mentions(g["entities"]).rename_columns(
         ["id" if n == "mention_id" else n for n in flat_mentions(g["entities"]).column_names])
     flat = {"articles": arts, "entities": g["entities"], "events": g["events"], "claims": g["claims"], "mentions": mentions}
-    docs_feat = schema.features("documents")
-    doc_cols = {n: arts[n] for n in docs_feat if n not in ANNOTATION_TABLES}
-    for name in ANNOTATION_TABLES:
-        doc_cols[name] = _nest(arts, g[name], docs_feat[name])
-    flat["documents"] = pa.table(doc_cols)
     art_split = _chunk(arts["split"])
     present = [s for s in SPLITS if s in set(art_split.to_pylist())]
     out = {}
     for config in CONFIGS:
+        if config == "documents":
+            continue
         feats = schema.features(config)
         data = _sort(flat[config], "id")
-        if config in ("articles", "documents"):
+        if config == "articles":
             split_col = art_split
         else:
             split_col = pc.take(art_split, _chunk(pc.index_in(data["article_id"], value_set=_chunk(arts["id"])))) if data.num_rows else pa.array([], pa.string())
@@ -126,7 +125,13 @@ def config_tables(tables: dict, contract: Contract, schema: ReleaseSchema) -> di
         for split in present:
             part = data.filter(pc.equal(split_col, split)) if data.num_rows else data
             out[config][split] = to_features(part.select(list(feats)), feats)
-    return out
+    docs_feat = schema.features("documents")
+    out["documents"] = {}
+    for split in present:
+        articles = out["articles"][split]
+        cols = [_nest(articles, out[n][split], docs_feat[n]) if n in ANNOTATION_TABLES else articles[n] for n in docs_feat]
+        out["documents"][split] = pa.Table.from_arrays(cols, schema=docs_feat.arrow_schema)
+    return {config: out[config] for config in CONFIGS}
 
 
 # --- the corpus piece by piece --------------------------------------------------------------------
