@@ -106,17 +106,15 @@ def config_tables(tables: dict, contract: Contract, schema: ReleaseSchema) -> di
     flat config's, without article_id): the nested rows are neither cut nor encoded a second time."""
     g = gold_of_annotated(tables)
     arts = _sort(g["articles"], "id")
-    mentions = flat_mentions(g["entities"]).rename_columns(
-        ["id" if n == "mention_id" else n for n in flat_mentions(g["entities"]).column_names])
+    mentions = flat_mentions(g["entities"])
+    mentions = mentions.rename_columns(["id" if n == "mention_id" else n for n in mentions.column_names])
     flat = {"articles": arts, "entities": g["entities"], "events": g["events"], "claims": g["claims"], "mentions": mentions}
     art_split = _chunk(arts["split"])
     present = [s for s in SPLITS if s in set(art_split.to_pylist())]
     out = {}
-    for config in CONFIGS:
-        if config == "documents":
-            continue
+    for config, data in flat.items():  # every config but documents
         feats = schema.features(config)
-        data = _sort(flat[config], "id")
+        data = _sort(data, "id")
         if config == "articles":
             split_col = art_split
         else:
