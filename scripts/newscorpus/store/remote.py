@@ -11,6 +11,8 @@ AWS_ENDPOINT_URL, FSSPEC_S3_ENDPOINT_URL, HF_TOKEN, ...), never from a file of t
 
 from __future__ import annotations
 
+import re
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,63 @@ def local_path(location: str) -> Path | None:
     return Path(unquote(parsed.path)) if parsed.scheme == "file" else None
 
 
+# the exceptions a file system's HTTP client raises for a network failure or an HTTP error (hf:// goes
+# through httpx2, gs:// through aiohttp, ...), looked up among the modules already imported
+_TRANSPORT_ERRORS = (("httpx2", "HTTPError"), ("httpx", "HTTPError"), ("aiohttp", "ClientError"),
+                     ("requests", "RequestException"), ("botocore.exceptions", "BotoCoreError"))
+
+
+def remote_errors() -> tuple:
+    """OSError and the transport errors of the HTTP clients loaded: what reading object storage raises when
+    the store cannot be reached or answers with an error (a message, never a traceback)."""
+    found = [OSError]
+    for module, name in _TRANSPORT_ERRORS:
+        cls = getattr(sys.modules.get(module), name, None)
+        if isinstance(cls, type) and issubclass(cls, BaseException):
+            found.append(cls)
+    return tuple(found)
+
+
+class _RemoteReader:
+    """A file opened on object storage whose transport errors are OSErrors naming it, as a local file's
+    errors are (the readers of Parquet catch OSError)."""
+
+    def __init__(self, handle, name: str):
+        self._handle, self._name = handle, name
+
+    def _call(self, method: str, *args):
+        try:
+            return getattr(self._handle, method)(*args)
+        except remote_errors() as exc:
+            if isinstance(exc, OSError):
+                raise
+            raise OSError(f"{self._name}: {first_line(exc)}") from None
+
+    def read(self, *args):
+        return self._call("read", *args)
+
+    def readinto(self, *args):
+        return self._call("readinto", *args)
+
+    def seek(self, *args):
+        return self._call("seek", *args)
+
+    def tell(self):
+        return self._call("tell")
+
+    def close(self):
+        return self._handle.close()
+
+    def __getattr__(self, name):
+        return getattr(self._handle, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 @dataclass(frozen=True, order=True)
 class RemoteFile:
     """A Parquet file of a remote corpus: what the validator needs of a path (its size, a way to open it,
@@ -43,7 +102,12 @@ class RemoteFile:
     fs: object = field(compare=False, repr=False)
 
     def open(self):
-        return self.fs.open(self.path, "rb")
+        try:
+            return _RemoteReader(self.fs.open(self.path, "rb"), str(self))
+        except remote_errors() as exc:
+            if isinstance(exc, OSError):
+                raise
+            raise OSError(f"{self}: {first_line(exc)}") from None
 
     def __str__(self) -> str:
         return self.fs.unstrip_protocol(self.path)
@@ -68,12 +132,25 @@ class RemoteCorpus:
         except (ValueError, OSError) as exc:
             raise CorpusNotFound(f"{url}: not a corpus location fsspec can open: {first_line(exc)}") from None
         corpus = cls(url, fs, root.rstrip("/"))
+        ontology = f"{corpus.root}/schema/ontology.json"
         try:
-            if not fs.isfile(f"{corpus.root}/schema/ontology.json"):
-                raise CorpusNotFound(f"{url}: no schema/ontology.json there (or it cannot be reached); not a corpus root")
-        except OSError as exc:
+            if not fs.isfile(ontology):
+                raise CorpusNotFound(f"{url}: no schema/ontology.json there{corpus._why_missing(ontology)}; not a corpus root")
+        except remote_errors() as exc:
             raise StorageError(f"{url}: cannot be read: {first_line(exc)}") from None
         return corpus
+
+    def _why_missing(self, path: str) -> str:
+        """What the file system says of a missing file where it says why (the Hub: "repository not found",
+        "revision not found"), else nothing."""
+        try:
+            self.fs.info(path)
+        except FileNotFoundError as exc:
+            why = re.search(r"\(([^()]* not found)\)", first_line(exc))
+            return f" ({why.group(1)})" if why else ""
+        except (*remote_errors(), ValueError, NotImplementedError):  # (only the wording: the file is missing either way)
+            return ""
+        return ""
 
     def __str__(self) -> str:
         return self.url
@@ -88,7 +165,7 @@ class RemoteCorpus:
                     if name.endswith(".json"):
                         (local / "schema").mkdir(exist_ok=True)
                         (local / "schema" / name).write_bytes(self.fs.cat_file(path))
-            except OSError as exc:
+            except remote_errors() as exc:
                 raise StorageError(f"{self.url}/schema: cannot be read: {first_line(exc)}") from None
             return load_contract(local)
 
@@ -97,7 +174,7 @@ class RemoteCorpus:
         path = f"{self.root}/{relative}"
         try:
             return self.fs.cat_file(path).decode("utf-8") if self.fs.isfile(path) else None
-        except (OSError, UnicodeDecodeError) as exc:
+        except (*remote_errors(), UnicodeDecodeError) as exc:
             raise StorageError(f"{self.fs.unstrip_protocol(path)}: cannot be read: {first_line(exc)}") from None
 
     def all_tables(self, contract: Contract) -> dict:
@@ -128,7 +205,7 @@ class RemoteCorpus:
             single = self.fs.info(f"{base}.parquet") if self.fs.isfile(f"{base}.parquet") else None
             shards = [i for i in self.fs.ls(base, detail=True) if i["name"].endswith(".parquet") and i.get("type") == "file"] \
                 if self.fs.isdir(base) else []
-        except OSError as exc:
+        except remote_errors() as exc:
             raise StorageError(f"{self.fs.unstrip_protocol(base)}: cannot be listed: {first_line(exc)}") from None
         if single and shards:
             raise StorageError(f"{self.fs.unstrip_protocol(base)}.parquet: table {table} is stored both as a file and as a folder; keep one")
