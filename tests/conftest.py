@@ -10,6 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -81,6 +84,29 @@ def claim(cid, sp, aid="a-test", **kw) -> dict:
                 topic="a topic", event_ids=[], checkworthy=None)
     base.update({k: v for k, v in kw.items() if k in base})
     return {**base, **prov(**{k: v for k, v in kw.items() if k not in base})}
+
+
+def serving(proc: subprocess.Popen, port: int, name: str):
+    """Wait until the server process `proc` listens on 127.0.0.1:`port` (fail the test if it does not)."""
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.1)
+    pytest.fail(f"{name} did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a process the tests started, by its process id."""
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def from_cache(method: str) -> tuple[int, int]:

@@ -9,10 +9,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,17 +20,10 @@ from newscorpus.check.runner import DaskRunner
 from newscorpus.check.validate import validate_corpus
 from newscorpus.studio.server import free_port
 
+from conftest import serving, stop
+
 HERE = Path(__file__).resolve().parent
 FAULTY, CLEAN = "hf://datasets/org/corpus@main", "hf://datasets/org/corpus@v1.0"
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()  # by its process id
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -57,17 +48,10 @@ def hub(repo):
         args += ["--revision", f"{name}={folder}"]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the hub server did not start")
+        serving(proc, port, "the hub server")
         yield f"http://127.0.0.1:{port}"
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 @pytest.fixture
@@ -123,7 +107,7 @@ def test_workers_of_a_cluster_open_their_own_pieces(repo, hub_env):
         with DaskRunner(info["address"]) as runner:
             remote = validate_corpus(FAULTY, runner=runner)
     finally:
-        _stop(proc)
+        stop(proc)
     assert remote.findings == validate_corpus(repo["main"], partitions=1).findings
     assert "on the Dask cluster at" in remote.method
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,17 +19,10 @@ from newscorpus.check.runner import DaskRunner
 from newscorpus.check.validate import validate_corpus
 from newscorpus.studio.server import free_port
 
+from conftest import serving, stop
+
 HERE = Path(__file__).resolve().parent
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()  # by its process id
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -40,17 +31,10 @@ def s3():
     exe = Path(sys.executable).with_name("moto_server")
     proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("moto_server did not start")
+        serving(proc, port, "moto_server")
         yield {**CREDENTIALS, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +88,7 @@ def test_workers_of_a_cluster_open_their_own_pieces(stored, s3_env):
         with DaskRunner(info["address"]) as runner:
             remote = validate_corpus("s3://corpora/faulty", runner=runner)
     finally:
-        _stop(proc)
+        stop(proc)
     assert remote.findings == validate_corpus(result.root, partitions=1).findings
     assert "on the Dask cluster at" in remote.method
 
