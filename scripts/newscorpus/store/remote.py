@@ -52,6 +52,16 @@ def remote_errors() -> tuple:
     return tuple(found)
 
 
+def _as_os_error(name: str, call, *args):
+    """call(*args), a transport error raised as an OSError naming `name`."""
+    try:
+        return call(*args)
+    except OSError:
+        raise
+    except remote_errors() as exc:
+        raise OSError(f"{name}: {first_line(exc)}") from None
+
+
 class _RemoteReader:
     """A file opened on object storage whose transport errors are OSErrors naming it, as a local file's
     errors are (the readers of Parquet catch OSError)."""
@@ -59,25 +69,17 @@ class _RemoteReader:
     def __init__(self, handle, name: str):
         self._handle, self._name = handle, name
 
-    def _call(self, method: str, *args):
-        try:
-            return getattr(self._handle, method)(*args)
-        except remote_errors() as exc:
-            if isinstance(exc, OSError):
-                raise
-            raise OSError(f"{self._name}: {first_line(exc)}") from None
-
     def read(self, *args):
-        return self._call("read", *args)
+        return _as_os_error(self._name, self._handle.read, *args)
 
     def readinto(self, *args):
-        return self._call("readinto", *args)
+        return _as_os_error(self._name, self._handle.readinto, *args)
 
     def seek(self, *args):
-        return self._call("seek", *args)
+        return _as_os_error(self._name, self._handle.seek, *args)
 
     def tell(self):
-        return self._call("tell")
+        return _as_os_error(self._name, self._handle.tell)
 
     def close(self):
         return self._handle.close()
@@ -102,12 +104,7 @@ class RemoteFile:
     fs: object = field(compare=False, repr=False)
 
     def open(self):
-        try:
-            return _RemoteReader(self.fs.open(self.path, "rb"), str(self))
-        except remote_errors() as exc:
-            if isinstance(exc, OSError):
-                raise
-            raise OSError(f"{self}: {first_line(exc)}") from None
+        return _RemoteReader(_as_os_error(str(self), self.fs.open, self.path, "rb"), str(self))
 
     def __str__(self) -> str:
         return self.fs.unstrip_protocol(self.path)
