@@ -99,11 +99,11 @@ def serving(proc: subprocess.Popen, port: int, name: str):
     pytest.fail(f"{name} did not start")
 
 
-def stop(proc: subprocess.Popen) -> None:
-    """Stop a process the tests started, by its process id."""
+def stop(proc: subprocess.Popen, wait: float = 30) -> None:
+    """Stop a process the tests started, by its process id (killed if it has not ended after `wait` s)."""
     proc.terminate()
     try:
-        proc.wait(30)
+        proc.wait(wait)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()

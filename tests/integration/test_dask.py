@@ -22,6 +22,8 @@ from newscorpus.check.validate import validate_corpus
 from newscorpus.release.build import build_release
 from newscorpus.cli import main
 
+from conftest import stop
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -43,12 +45,7 @@ def cluster():
         assert info["address"].startswith("tcp://127.0.0.1:") and len(info["workers"]) == 2
         yield info
     finally:
-        proc.terminate()  # by its process id; it closes its workers
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, wait=60)  # it closes its workers
     for pid in info["workers"]:
         if _alive(pid):
             os.kill(pid, 9)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,8 +16,9 @@ import olah  # noqa: F401  (the mirror; the test fails, not skips, without it)
 import pytest
 
 from newscorpus.release.build import build_release
+from newscorpus.studio.server import free_port
 
-from conftest import span
+from conftest import span, stop
 from test_release_support import TEXTS, build_corpus, import_records, records
 
 pytestmark = pytest.mark.integration
@@ -51,14 +51,8 @@ def _publish(repo, release_dir, tag):
     _git(repo, "tag", tag)
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _load_through_mirror(tmp_path, rev: str) -> dict:
-    port = _free_port()
+    port = free_port()
     conf = tmp_path / f"olah-{rev}.toml"
     conf.write_text(
         f'[basic]\nhost = "127.0.0.1"\nport = {port}\nmirror-netloc = "127.0.0.1:{port}"\n'
@@ -87,8 +81,7 @@ def _load_through_mirror(tmp_path, rev: str) -> dict:
             pytest.fail(f"loading {rev} through the mirror failed: {run.stderr.strip().splitlines()[-1:] or run.returncode}")
         return json.loads(run.stdout.strip().splitlines()[-1])
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server, wait=10)
         log.close()
 
 
