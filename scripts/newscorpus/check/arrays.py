@@ -71,6 +71,22 @@ def combined_codes(*codes: np.ndarray) -> np.ndarray:
     return out
 
 
+def prefix_shared(values) -> np.ndarray | None:
+    """For a binary or string column whose values all have the same length, of at least 8 bytes (a column
+    of digests), the positions whose first 8 bytes occur more than once: every value seen twice is among
+    them (an integer sort instead of a hash of every value). None for any other column."""
+    values = storage.one_array(values)
+    t = values.type
+    if not (pa.types.is_binary(t) or pa.types.is_string(t)) or values.null_count or len(values) < 2:
+        return None
+    off = storage.string_offsets(values)
+    width = int(off[1] - off[0])
+    if width < 8 or int(off[-1] - off[0]) != width * len(values):
+        return None
+    data = np.frombuffer(values.buffers()[2], np.uint8)[int(off[0]):int(off[-1])]
+    return shared_positions(data.reshape(-1, width)[:, :8].copy().view(np.int64).ravel())
+
+
 def groups_of(view: pa.Table, keys: list, col: str, also=()) -> pa.Table:
     """The groups of `view` by `keys` that have more than one row, with `col` (and `also`) listed. Only
     the few such groups are materialised as lists."""
