@@ -275,10 +275,10 @@ def test_integer_codes_keep_equality():
 
 
 def test_same_texts_prefilter_on_digests_keeps_every_duplicate():
-    """same_texts narrows a column of equal-width digests to those whose first 8 bytes recur before grouping:
-    a digest seen twice is found, one that only shares its first 8 bytes with another is not reported, and a
-    column of other values (texts of several lengths, a null) goes the general way, with the same findings."""
-    from newscorpus.check.arrays import prefix_shared
+    """same_texts (groups_of) narrows a column of equal-width digests to those whose first 8 bytes recur
+    before grouping: a digest seen twice is found, one that only shares its first 8 bytes with another is
+    not reported, and a column of other values (texts of several lengths, a null) goes the general way, with the same findings."""
+    from newscorpus.check.arrays import prefix_codes, shared_positions
     from newscorpus.check.corpus import same_texts
 
     same_head = [b"H" * 8 + bytes([i]) * 8 for i in range(3)]  # first 8 bytes alike, digests different
@@ -286,11 +286,11 @@ def test_same_texts_prefilter_on_digests_keeps_every_duplicate():
     ids = [f"a{i:03d}" for i in range(len(digests))]
     splits = ["train"] * (len(digests) - 1) + ["test"]
     view = pa.table({"norm": pa.array(digests, pa.binary()), "id": ids, "split": splits})
-    assert sorted(prefix_shared(view["norm"]).tolist()) == [7, 9, 50, 51, 52, 53, 54]
+    assert sorted(shared_positions(prefix_codes(view["norm"])).tolist()) == [7, 9, 50, 51, 52, 53, 54]
     found = sorted((f.check, f.record) for f in same_texts(view))
     assert found == [("article-duplicate-text", "a007"), ("article-split-leak", "a009")]
     texts = ["one text", "another, longer text", "one text", None]
-    assert prefix_shared(pa.array(texts)) is None and prefix_shared(pa.array(["short", "short"])) is None
+    assert prefix_codes(pa.array(texts)) is None and prefix_codes(pa.array(["short", "short"])) is None
     texts_view = pa.table({"norm": pa.array(texts), "id": ["b1", "b2", "b3", "b4"], "split": ["train"] * 4})
     assert [(f.check, f.record) for f in same_texts(texts_view)] == [("article-duplicate-text", "b1")]
 

@@ -71,10 +71,11 @@ def combined_codes(*codes: np.ndarray) -> np.ndarray:
     return out
 
 
-def prefix_shared(values) -> np.ndarray | None:
+def prefix_codes(values) -> np.ndarray | None:
     """For a binary or string column whose values all have the same length, of at least 8 bytes (a column
-    of digests), the positions whose first 8 bytes occur more than once: every value seen twice is among
-    them (an integer sort instead of a hash of every value). None for any other column."""
+    of digests), an int64 code for each value from its first 8 bytes (62 bits of them, so that codes
+    combine): equal values have equal codes, and an integer sort finds the few that may be equal, instead
+    of a hash of every value. None for any other column."""
     values = storage.one_array(values)
     t = values.type
     if not (pa.types.is_binary(t) or pa.types.is_string(t)) or values.null_count or len(values) < 2:
@@ -84,7 +85,7 @@ def prefix_shared(values) -> np.ndarray | None:
     if width < 8 or int(off[-1] - off[0]) != width * len(values):
         return None
     data = np.frombuffer(values.buffers()[2], np.uint8)[int(off[0]):int(off[-1])]
-    return shared_positions(data.reshape(-1, width)[:, :8].copy().view(np.int64).ravel())
+    return (data.reshape(-1, width)[:, :8].copy().view(np.uint64).ravel() >> np.uint64(2)).astype(np.int64)
 
 
 def groups_of(view: pa.Table, keys: list, col: str, also=()) -> pa.Table:
@@ -95,7 +96,8 @@ def groups_of(view: pa.Table, keys: list, col: str, also=()) -> pa.Table:
         for k in keys:
             c = view[k]
             plain = pa.types.is_integer(c.type) and c.null_count == 0
-            codes.append(_np(c).astype(np.int64) if plain else codes_of(c))
+            prefix = None if plain else prefix_codes(c)  # (digests)
+            codes.append(_np(c).astype(np.int64) if plain else prefix if prefix is not None else codes_of(c))
         shared = shared_positions(combined_codes(*codes))
         if len(shared) < view.num_rows:
             view = view.take(pa.array(shared))

@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 from ..findings import Finding
 from ..store.flat import column as _col, numpy_of as _np
 from ..store.versions import annotated_ids
-from .arrays import groups_of, prefix_shared
+from .arrays import groups_of
 from .text import EMAIL, PERSONAL_RE2, PHONE, normalized_text
 from .views import Corpus
 
@@ -53,9 +53,6 @@ def personal_data(c: Corpus):
 
 def same_texts(view: pa.Table):
     """article-split-leak and article-duplicate-text over (norm, id, split); norm may be the text or a digest of it."""
-    shared = prefix_shared(view["norm"])  # digests: only those whose first 8 bytes recur can be the same
-    if shared is not None and len(shared) < view.num_rows:
-        view = view.take(pa.array(shared))
     g = groups_of(view, ["norm"], "id", also=["split"])
     for row in g.to_pylist():
         pairs = sorted(zip(row["id_list"], row["split_list"]))
