@@ -94,6 +94,37 @@ def test_findings_on_the_cluster_are_the_in_memory_ones(cluster, faulty, spill):
         _check_placement(tasks, "check_piece", addresses, kind)
 
 
+def test_the_cache_on_the_cluster(cluster, faulty, tmp_path):
+    """validate --cache on the cluster: its workers key, read and write the partitions in the cache folder
+    (on the file system they share with the client); a changed piece is checked there again, partition by
+    partition, and the findings are the in-memory ones."""
+    import re
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from conftest import from_cache
+
+    root = tmp_path / "corpus"
+    shutil.copytree(faulty.root, root)
+    cache = tmp_path / "cache"
+    with RoundRobin(cluster["address"]) as runner:
+        cold = validate_corpus(root, partitions=20, runner=runner, cache=cache)
+        path = root / "annotations" / "entities" / "part-00001.parquet"
+        table = pq.read_table(path)
+        rows = table.to_pylist()
+        rows[-1]["mentions"][0]["text"] = "X" + rows[-1]["mentions"][0]["text"][1:]
+        pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
+        warm = validate_corpus(root, partitions=20, runner=runner, cache=cache)
+    in_memory = validate_corpus(root, partitions=1)
+    assert warm.findings == in_memory.findings and cold.findings == validate_corpus(faulty.root, partitions=1).findings
+    assert ("span-text-mismatch", "entities", rows[-1]["id"]) in {(f.check, f.table, f.record) for f in warm.findings}
+    assert from_cache(cold.method) == (0, 5) and from_cache(warm.method) == (4, 5)
+    reused, checked = map(int, re.search(r"and (\d+) of the (\d+) partition\(s\)", warm.method).groups())
+    assert checked >= 2 and reused == checked - 1, warm.method
+
+
 def test_unreadable_shard_on_the_cluster(cluster, tmp_path):
     """A job that cannot read its shard fails on the worker; the validator then reports it as in memory."""
     result = generate(tmp_path / "broken", articles=100, faults=0.1, seed=5, shard_rows=40, unreadable=True)

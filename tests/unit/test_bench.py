@@ -30,7 +30,7 @@ def test_bench_runs_on_a_small_corpus(tmp_path):
     # incremental: 10 articles changed, each a span-text-mismatch, found as by a full run
     inc = r["incremental"]
     assert inc["faults_injected"] == 10 and inc["findings"] == 10 and inc["same_as_full"]
-    assert inc["method"].endswith("piece(s) from the cache")
+    assert "piece(s) from the cache, and " in inc["method"] and inc["method"].endswith("checked")  # (partitions too)
     assert not any(tmp_path.iterdir())  # the generated corpus is removed
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from newscorpus.bench.synth import generate
+from newscorpus.check.pieces import aligned_groups
 from newscorpus.check.validate import validate_corpus
 from newscorpus.cli import main
 
@@ -81,13 +83,55 @@ def test_a_changed_piece_is_checked_again_and_its_new_fault_found(corpus, tmp_pa
     assert third.findings == full.findings and reused(third) == (5, 5)
 
 
+def entries(cache, pieces: bool) -> list:
+    """The result.json of every entry of the cache, of its pieces (which list their partitions) or of
+    its partitions."""
+    return [p for p in sorted(cache.rglob("result.json")) if bool(json.loads(p.read_text(encoding="utf-8"))["partitions"]) == pieces]
+
+
+def partitions_reused(report) -> tuple[int, int]:
+    """(K, N) of a method saying "and K of the N partition(s) of the pieces checked" (from the cache)."""
+    m = re.search(r"and (\d+) of the (\d+) partition\(s\) of the \d+ checked", report.method)
+    assert m, report.method
+    return int(m[1]), int(m[2])
+
+
 def test_an_unreadable_cache_entry_is_checked_again(corpus, tmp_path):
     first = validate_corpus(corpus, cache=tmp_path / "cache")
-    for result in (tmp_path / "cache").rglob("result.json"):
-        result.write_text("{not json", encoding="utf-8")
-        break
+    entries(tmp_path / "cache", pieces=True)[0].write_text("{not json", encoding="utf-8")
     again = validate_corpus(corpus, cache=tmp_path / "cache")
     assert again.findings == first.findings and reused(again) == (4, 5)
+
+
+def test_a_changed_piece_reuses_its_unchanged_partitions(corpus, tmp_path):
+    """A piece with a changed file is read again, but of its partitions only the one holding the change is
+    checked; an unreadable partition entry is checked again; the partitions of a piece taken whole from the
+    cache are kept for its next change; the findings are always a full run's. (The shards are rewritten
+    with pyarrow's default options, not the corpus's: the files change size, their pieces are cut as before.)"""
+    cache = tmp_path / "cache"
+    split = [g.split for g in aligned_groups(corpus, 20)]  # the partitions of each piece (a shard of each table)
+    assert len(split) == 5 and min(split) >= 2
+    cold = validate_corpus(corpus, partitions=20, cache=cache)
+    assert reused(cold) == (0, 5) and partitions_reused(cold) == (0, sum(split))
+    entity = break_a_mention(corpus, "part-00002.parquet")
+    again = validate_corpus(corpus, partitions=20, cache=cache)
+    full = validate_corpus(corpus, partitions=1)
+    assert again.findings == full.findings
+    assert ("span-text-mismatch", "entities", entity) in {(f.check, f.table, f.record) for f in again.findings}
+    assert reused(again) == (4, 5) and partitions_reused(again) == (split[2] - 1, split[2])
+    # piece 0 was taken whole from the cache by the run above: its partitions were kept for this change
+    other = break_a_mention(corpus, "part-00000.parquet")
+    third = validate_corpus(corpus, partitions=20, cache=cache)
+    full = validate_corpus(corpus, partitions=1)
+    assert third.findings == full.findings and other != entity
+    assert ("span-text-mismatch", "entities", other) in {(f.check, f.table, f.record) for f in third.findings}
+    assert reused(third) == (4, 5) and partitions_reused(third) == (split[0] - 1, split[0])
+    for path in entries(cache, pieces=False):
+        path.write_text("{not json", encoding="utf-8")
+    break_a_mention(corpus, "part-00004.parquet")
+    fourth = validate_corpus(corpus, partitions=20, cache=cache)
+    assert fourth.findings == validate_corpus(corpus, partitions=1).findings
+    assert reused(fourth) == (4, 5) and partitions_reused(fourth) == (0, split[4])  # every partition entry broken
 
 
 def test_another_contract_reuses_nothing(corpus, tmp_path):
@@ -100,14 +144,18 @@ def test_another_contract_reuses_nothing(corpus, tmp_path):
     got = subprocess.run([sys.executable, "-m", "newscorpus", "validate", str(corpus), "--format", "json", "--cache", str(tmp_path / "cache")],
                          capture_output=True, text=True)
     assert got.returncode == 1, got.stderr
-    assert json.loads(got.stdout)["summary"]["method"].endswith("; 0 of 5 piece(s) from the cache")
+    method = json.loads(got.stdout)["summary"]["method"]
+    assert from_cache(method) == (0, 5) and ", and 0 of the " in method, method  # nor any partition
 
 
 def test_the_cache_keeps_only_the_last_run_s_pieces(corpus, tmp_path):
     validate_corpus(corpus, cache=tmp_path / "cache")
     break_a_mention(corpus)
     validate_corpus(corpus, cache=tmp_path / "cache")
-    assert len(list((tmp_path / "cache").glob("*/*"))) == 5
+    assert len(entries(tmp_path / "cache", pieces=True)) == 5
+    # and one entry of each of their partitions
+    assert len(list((tmp_path / "cache").glob("*/*"))) == 5 + sum(len(json.loads(p.read_text(encoding="utf-8"))["partitions"])
+                                                                   for p in entries(tmp_path / "cache", pieces=True))
 
 
 def test_cli_cache_option(corpus, tmp_path):

@@ -71,6 +71,9 @@ def validate_partitioned(root: Path, contract: Contract, partitions: int, worker
                     if cache is not None:
                         cache.prune()
                         report.method += f"; {cache.reused} of {len(groups)} piece(s) from the cache"
+                        if cache.checked:
+                            report.method += (f", and {cache.partitions_reused} of the {cache.partitions} partition(s) of the "
+                                              f"{cache.checked} checked")
                     return report
                 # a shard that cannot be read: the spill below names it, as the in-memory path does
             files = max(1, math.ceil(partitions / SPILL_SPLIT))
@@ -101,10 +104,12 @@ def _check_pieces(contract: Contract, tmp: Path, pieces: list, counts: dict, fin
         if cached is not None:
             results[i] = [cached]
     todo = [i for i in range(len(pieces)) if i not in results]
+    if keys:  # a piece checked again is cut as it was last time, so that its unchanged partitions are found in the cache
+        cache.reuse_splits([pieces[i][1] for i in todo])
     workers = min(runner.workers, sum(pieces[i][1].split for i in todo)) if todo else 1
     # a worker takes a piece, or, when fewer pieces than workers are left to check, every other partition of one
     share = workers if len(todo) < workers else 1
-    args = [(contract, tmp, i, pieces[i], stride, (w, share)) for i in todo for w in range(share)]
+    args = [(contract, tmp, i, pieces[i], stride, (w, share), cache if keys else None) for i in todo for w in range(share)]
     try:
         fresh = runner.map(check_piece, args)
     except StorageError:
@@ -114,9 +119,10 @@ def _check_pieces(contract: Contract, tmp: Path, pieces: list, counts: dict, fin
     if keys:
         for i in todo:
             cache.store(keys[i], results[i], [_wikidata_file(tmp, i, (w, share)) for w in range(share)])
+        cache.keep_splits([g for _, g in pieces], [pieces[i][1] for i in todo])
     edges, pairs, digests = [], [], []
     local = []
-    for found, owners, part_edges, part_pairs, part_digests in (r for i in sorted(results) for r in results[i]):
+    for found, owners, part_edges, part_pairs, part_digests, _ in (r for i in sorted(results) for r in results[i]):
         findings += [f for f, k in zip(found, owners) if k is None]
         local += [(f, k) for f, k in zip(found, owners) if k is not None]
         edges += part_edges
@@ -131,28 +137,40 @@ def _check_pieces(contract: Contract, tmp: Path, pieces: list, counts: dict, fin
     return Report(sort_findings(findings), counts)
 
 
-def check_piece(contract: Contract, tmp: Path, index: int, piece, stride: int = 1, share: tuple = (0, 1)):
+def check_piece(contract: Contract, tmp: Path, index: int, piece, stride: int = 1, share: tuple = (0, 1),
+                cache: PieceCache | None = None):
     """One piece (its partitions p with p % share[1] == share[0]): the findings, the article key of each
     level 2-4 finding (None for level 1, which is per row and kept whatever happens), the links between
-    articles, and the corpus-wide projections."""
+    articles, the corpus-wide projections, and the cache keys of its partitions. With a `cache`, a
+    partition whose content was checked before is taken from it, and the others are put in it."""
     tables = load_piece(contract, tmp, piece)
-    found, keys, edges, pairs, digests, wds = [], [], [], [], [], []
+    found, keys, edges, pairs, digests, wds, partitions = [], [], [], [], [], [], []
     for part in split_piece(tables, piece[1].split, stride, share):
-        findings, corpus = check_all_levels(contract, part, local=True)
-        found += findings
-        keys += _finding_keys(findings, part)
-        edges += _edges(part)
-        wd = corpus.wikidata()
-        wd = wd.select(["wikidata", "type", "id"]).cast(_WIKIDATA) if wd.num_rows else _WIKIDATA.empty_table()
+        key = cache.partition_key(part) if cache is not None else None
+        cached = cache.load_partition(key) if key is not None else None
+        if cached is not None:
+            part_found, part_keys, part_edges, part_pairs, part_digests, wd = cached
+        else:
+            part_found, corpus = check_all_levels(contract, part, local=True)
+            part_keys, part_edges = _finding_keys(part_found, part), _edges(part)
+            wd = corpus.wikidata()
+            wd = wd.select(["wikidata", "type", "id"]).cast(_WIKIDATA) if wd.num_rows else _WIKIDATA.empty_table()
+            part_pairs, part_digests = wd.group_by(["wikidata", "type"]).aggregate([]), _digests(corpus.t["articles"])
+            if key is not None:
+                cache.store_partition(key, part_found, part_keys, part_edges, part_pairs, part_digests, wd)
+        found += part_found
+        keys += part_keys
+        edges += part_edges
         wds.append(wd)
-        pairs.append(wd.group_by(["wikidata", "type"]).aggregate([]))
-        digests.append(_digests(corpus.t["articles"]))
+        pairs.append(part_pairs)
+        digests.append(part_digests)
+        partitions += [(key, cached is not None)] if key is not None else []
     pq.write_table(pa.concat_tables(wds) if wds else _WIKIDATA.empty_table(), _wikidata_file(tmp, index, share), **SPILL_OPTIONS)
     del tables
     pa.default_memory_pool().release_unused()  # a worker checks many pieces: give the freed memory back
     if not digests:  # a share with no partition
-        return [], [], [], _WIKIDATA.empty_table().select(["wikidata", "type"]), _digests(contract.arrow_schema("articles").empty_table())
-    return found, keys, edges, pa.concat_tables(pairs), pa.concat_tables(digests)
+        return [], [], [], _WIKIDATA.empty_table().select(["wikidata", "type"]), _digests(contract.arrow_schema("articles").empty_table()), []
+    return found, keys, edges, pa.concat_tables(pairs), pa.concat_tables(digests), partitions
 
 
 def _wikidata_file(tmp: Path, index: int, share: tuple) -> Path:
