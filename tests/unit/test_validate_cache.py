@@ -12,6 +12,7 @@ import sys
 from collections import Counter
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
@@ -170,3 +171,46 @@ def test_spilled_shards_are_not_cached(corpus, tmp_path):
     report = validate_corpus(corpus, partitions=3, spill=True, cache=tmp_path / "cache")
     assert report.method.endswith("the cache is not used (it keeps pieces of aligned shards only)")
     assert report.findings == validate_corpus(corpus, partitions=1).findings
+
+
+def test_a_partition_s_key_is_its_values(pristine):
+    """The key of a partition's rows is that of a copy of them (however they are chunked, dictionary
+    encoded, or sliced out of bigger buffers), and another value anywhere (a text, a null, a nested
+    offset) gives another key."""
+    from newscorpus.check.cache import PieceCache
+    from newscorpus.contract import TABLES, load_contract
+    from newscorpus.store import storage
+
+    contract = load_contract(pristine.root)
+    cache = PieceCache(pristine.root / "unused", contract)
+    tables = {t: storage.read_table(pristine.root, t, contract) for t in TABLES}
+    part = {t: d.slice(d.num_rows // 3, d.num_rows // 3) for t, d in tables.items()}  # offsets inside every buffer
+    key = cache.partition_key(part)
+    copy = {t: pa.Table.from_pylist(d.to_pylist(), schema=d.schema) for t, d in part.items()}
+    chunked = {t: pa.concat_tables([d.slice(0, 5), d.slice(5)]) for t, d in part.items()}
+    encoded = dict(part, entities=part["entities"].set_column(
+        part["entities"].schema.get_field_index("type"), "type", pc.dictionary_encode(part["entities"]["type"])))
+    assert cache.partition_key(copy) == cache.partition_key(chunked) == cache.partition_key(encoded) == key
+
+    def changed(table, row, edit):
+        rows = part[table].to_pylist()
+        edit(rows[row])
+        return cache.partition_key(dict(part, **{table: pa.Table.from_pylist(rows, schema=part[table].schema)}))
+
+    def first_text(r):
+        r["mentions"][0]["text"] = r["mentions"][0]["text"] + " "
+
+    def one_more_mention(r):
+        r["mentions"].append(dict(r["mentions"][0]))
+
+    def no_wikidata(r):
+        r["wikidata"] = None if r["wikidata"] else "Q1"
+
+    edits = [changed("entities", 0, first_text), changed("entities", -1, first_text), changed("entities", 3, one_more_mention),
+             changed("entities", 2, no_wikidata), changed("articles", 1, lambda r: r.update(title=(r["title"] or "") + "."))]
+    assert len({key, *edits}) == len(edits) + 1
+    # what lies beside the slice in its buffers is not part of its key (Arrow's IPC writer sends it as padding)
+    rows = tables["entities"].to_pylist()
+    first_text(rows[2 * (len(rows) // 3)])  # the first row after the slice
+    around = pa.Table.from_pylist(rows, schema=tables["entities"].schema)
+    assert cache.partition_key(dict(part, entities=around.slice(len(rows) // 3, len(rows) // 3))) == key

@@ -93,11 +93,20 @@ def _hash_array(h, arr: pa.Array) -> None:
         h.update(arr.fill_null(False).to_numpy(zero_copy_only=False).tobytes())
     elif pa.types.is_null(t):
         pass
-    elif t.bit_width % 8 == 0 and arr.buffers()[1] is not None:  # fixed width: integers, floats, dates, times
-        width = t.bit_width // 8
+    elif _byte_width(t) and arr.buffers()[1] is not None:  # fixed width: integers, floats, dates, times
+        width = _byte_width(t)
         h.update(memoryview(arr.buffers()[1])[arr.offset * width:(arr.offset + len(arr)) * width])
     else:  # (no column of the contract has another type)
         h.update(repr(arr.to_pylist()).encode())
+
+
+def _byte_width(t: pa.DataType) -> int:
+    """Bytes a value of a fixed-width type whose values are whole bytes, else 0."""
+    try:
+        bits = t.bit_width
+    except ValueError:  # not fixed width
+        return 0
+    return bits // 8 if bits % 8 == 0 else 0
 
 
 class PieceCache:

@@ -141,8 +141,9 @@ def check_piece(contract: Contract, tmp: Path, index: int, piece, stride: int = 
                 cache: PieceCache | None = None):
     """One piece (its partitions p with p % share[1] == share[0]): the findings, the article key of each
     level 2-4 finding (None for level 1, which is per row and kept whatever happens), the links between
-    articles, the corpus-wide projections, and the cache keys of its partitions. With a `cache`, a
-    partition whose content was checked before is taken from it, and the others are put in it."""
+    articles, the corpus-wide projections, and (cache key, taken from the cache) of each of its partitions.
+    With a `cache`, a partition whose content was checked before is taken from it, and the others are put
+    in it."""
     tables = load_piece(contract, tmp, piece)
     found, keys, edges, pairs, digests, wds, partitions = [], [], [], [], [], [], []
     for part in split_piece(tables, piece[1].split, stride, share):
