@@ -90,11 +90,12 @@ def _location(path: str | None):
 @click.option("--select", multiple=True, help="Only these check ids (comma-separated or repeated).")
 @click.option("--ignore", multiple=True, help="Leave out these check ids (comma-separated or repeated).")
 @click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", metavar="tcp://HOST:PORT",
-              help="Check the pieces on this Dask cluster (env DASK_SCHEDULER_ADDRESS); its workers must see the corpus "
-                   "and the temp dir at the same paths. Default: two local processes.")
+              help="Check the pieces on this Dask cluster (env DASK_SCHEDULER_ADDRESS); its workers must see the corpus, "
+                   "the temp dir and the --cache dir at the same paths. Default: two local processes.")
 @click.option("--cache", "cache", envvar="NEWSCORPUS_VALIDATE_CACHE", type=click.Path(file_okay=False), metavar="DIR",
-              help="Keep each checked piece's summary here, keyed by its content, and check again only the pieces "
-                   "that changed (incremental CI; env NEWSCORPUS_VALIDATE_CACHE). The verdict is a full run's.")
+              help="Keep each checked piece's summary here, and each of its partitions', keyed by their content, and "
+                   "check again only the partitions that changed (incremental CI; env NEWSCORPUS_VALIDATE_CACHE). "
+                   "The verdict is a full run's.")
 def validate(path, path_opt, fmt, select, ignore, scheduler, cache):
     """Check the corpus: schema, integrity, consistency, corpus level. Exit 0 valid, 1 errors, 2 could not run.
 
