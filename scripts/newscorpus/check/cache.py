@@ -10,15 +10,16 @@ a new fault, and one whose bytes changed is checked again. The cross-piece check
 every piece's summary, cached or fresh, as in a full run: the verdict is the same.
 
 A piece checked again (one of its files changed) is read and cut into its partitions as always, and each
-partition is keyed by its own content too: the SHA-256 of its rows of every table as Arrow IPC (what the
-checks of a partition are given, and all they are given; the salt as above). A partition checked before is
-taken from the cache and only the others are checked, so a change to 10 articles costs the reading of
-their piece and the check of the partitions that hold them. (A piece's partitions are ranges of its
-articles, as many as its size asks for; the cache remembers how many each piece had, `splits.json`, so
-that a piece grown or shrunk by a few bytes is cut at the same articles again.) The workers read and write these entries
+partition is keyed by its own content too: the SHA-256 of its rows of every table, which are what the
+checks of a partition are given and all they are given (each column's name and type, where its nulls are,
+and its value bytes with offsets made relative: the key of a copy of the rows, whatever the Arrow chunks,
+the dictionaries or the bytes around them; the salt as above). A partition checked before is taken from
+the cache and only the others are checked, so a change to 10 articles costs the reading of their piece
+and the check of the partitions that hold them. (A piece's partitions are ranges of its articles, as many
+as its size asks for; the cache remembers how many each piece had, `splits.json`, so that a piece whose
+files grew or shrank is cut at the same articles again.) The workers read and write these entries
 themselves: the cache folder is on the file system they share with the client, as the run's temporary
-folder is. A key that misses where the content is the same (another cut of the rows into Arrow chunks)
-only costs a check.
+folder is. A key that misses where the content is the same only costs a check.
 
 Entries are JSON and Arrow files (nothing executable: a cache restored from elsewhere cannot run code), in
 folders written whole and renamed into place. An entry that cannot be read is checked again. After a run
@@ -45,7 +46,7 @@ import pyarrow.parquet as pq
 from ..contract import TABLES, Contract
 from ..findings import Finding
 
-FORMAT = 1
+FORMAT = 2  # 2: the partitions' entries, and a piece's list of them
 SPLITS = "splits.json"  # how many partitions each group (of articles lo..hi) was cut into by the last run
 _HASH_THREADS = 2  # hashlib lets go of the GIL on large buffers: two threads hash two files at once
 
