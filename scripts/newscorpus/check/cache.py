@@ -45,6 +45,7 @@ import pyarrow.parquet as pq
 
 from ..contract import TABLES, Contract
 from ..findings import Finding
+from .arrays import utf8_bytes
 
 FORMAT = 2  # 2: the partitions' entries, and a piece's list of them
 SPLITS = "splits.json"  # how many partitions each group (of articles lo..hi) was cut into by the last run
@@ -83,16 +84,13 @@ def _hash_array(h, arr: pa.Array) -> None:
         offsets = arr.offsets.to_numpy()
         h.update((offsets - offsets[0]).tobytes())
         _hash_array(h, arr.values.slice(int(offsets[0]), int(offsets[-1] - offsets[0])))
-    elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
-        wide = pa.types.is_large_string(t) or pa.types.is_large_binary(t)
-        offsets = np.frombuffer(arr.buffers()[1], np.int64 if wide else np.int32)[arr.offset:arr.offset + len(arr) + 1] if len(arr) else np.zeros(1, np.int64)
+    elif (pa.types.is_string(t) or pa.types.is_large_string(t)) and len(arr):
+        data, offsets = utf8_bytes(arr)
         h.update((offsets - offsets[0]).tobytes())
-        data = arr.buffers()[2]
-        if data is not None and offsets[-1] > offsets[0]:
-            h.update(memoryview(data)[int(offsets[0]):int(offsets[-1])])
+        h.update(data[offsets[0]:offsets[-1]])
     elif pa.types.is_boolean(t):
         h.update(arr.fill_null(False).to_numpy(zero_copy_only=False).tobytes())
-    elif pa.types.is_null(t):
+    elif pa.types.is_null(t) or not len(arr):
         pass
     elif _byte_width(t) and arr.buffers()[1] is not None:  # fixed width: integers, floats, dates, times
         width = _byte_width(t)
