@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -113,6 +115,21 @@ def from_cache(method: str) -> tuple[int, int]:
     """(N, M) of a validation method ending "N of M piece(s) from the cache" (validate --cache)."""
     n, _, m = method.rsplit("; ", 1)[1].split()[:3]
     return int(n), int(m)
+
+
+def break_a_mention(root: Path, shard: str = "part-00002.parquet", keep_mtime: bool = False) -> str:
+    """Give the first mention of the entities shard's first entity another text than the article's (a
+    span-text-mismatch in that shard's piece only), rewriting the shard with pyarrow's default options;
+    return the entity's id."""
+    path = root / "annotations" / "entities" / shard
+    stat = path.stat()
+    table = pq.read_table(path)
+    rows = table.to_pylist()
+    rows[0]["mentions"][0]["text"] = "X" + rows[0]["mentions"][0]["text"][1:]
+    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
+    if keep_mtime:
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    return rows[0]["id"]
 
 
 def parquet_rows(root: Path, table: str) -> list[dict]:

@@ -101,25 +101,18 @@ def test_the_cache_on_the_cluster(cluster, faulty, tmp_path):
     import re
     import shutil
 
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from conftest import from_cache
+    from conftest import break_a_mention, from_cache
 
     root = tmp_path / "corpus"
     shutil.copytree(faulty.root, root)
     cache = tmp_path / "cache"
     with RoundRobin(cluster["address"]) as runner:
         cold = validate_corpus(root, partitions=20, runner=runner, cache=cache)
-        path = root / "annotations" / "entities" / "part-00001.parquet"
-        table = pq.read_table(path)
-        rows = table.to_pylist()
-        rows[-1]["mentions"][0]["text"] = "X" + rows[-1]["mentions"][0]["text"][1:]
-        pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
+        entity = break_a_mention(root, "part-00001.parquet")
         warm = validate_corpus(root, partitions=20, runner=runner, cache=cache)
     in_memory = validate_corpus(root, partitions=1)
     assert warm.findings == in_memory.findings and cold.findings == validate_corpus(faulty.root, partitions=1).findings
-    assert ("span-text-mismatch", "entities", rows[-1]["id"]) in {(f.check, f.table, f.record) for f in warm.findings}
+    assert ("span-text-mismatch", "entities", entity) in {(f.check, f.table, f.record) for f in warm.findings}
     assert from_cache(cold.method) == (0, 5) and from_cache(warm.method) == (4, 5)
     reused, checked = map(int, re.search(r"and (\d+) of the (\d+) partition\(s\)", warm.method).groups())
     assert checked >= 2 and reused == checked - 1, warm.method

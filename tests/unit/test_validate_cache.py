@@ -4,7 +4,6 @@ cache, a changed piece is checked again, and the verdict is always a full run's.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -13,7 +12,6 @@ from collections import Counter
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
@@ -22,7 +20,7 @@ from newscorpus.check.pieces import aligned_groups
 from newscorpus.check.validate import validate_corpus
 from newscorpus.cli import main
 
-from conftest import from_cache
+from conftest import break_a_mention, from_cache
 
 
 def keys(findings):
@@ -43,20 +41,6 @@ def corpus(pristine, tmp_path):
 
 def reused(report) -> tuple[int, int]:
     return from_cache(report.method)
-
-
-def break_a_mention(root, shard="part-00002.parquet", keep_mtime=False):
-    """Give the first mention of the shard's first entity another text than the article's (a
-    span-text-mismatch in that piece only); return the entity's id."""
-    path = root / "annotations" / "entities" / shard
-    stat = path.stat()
-    table = pq.read_table(path)
-    rows = table.to_pylist()
-    rows[0]["mentions"][0]["text"] = "X" + rows[0]["mentions"][0]["text"][1:]
-    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
-    if keep_mtime:
-        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    return rows[0]["id"]
 
 
 def test_a_second_run_takes_every_piece_from_the_cache(pristine, corpus, tmp_path):
