@@ -109,6 +109,11 @@ def _byte_width(t: pa.DataType) -> int:
     return bits // 8 if bits % 8 == 0 else 0
 
 
+def _articles_of(group) -> str:
+    """A group's key in splits.json: the range of its articles."""
+    return f"{group.lo}\t{group.hi}"
+
+
 class PieceCache:
     """The summaries of checked pieces in `folder`, keyed by content (see the module docstring)."""
 
@@ -171,16 +176,15 @@ class PieceCache:
         one that would more than double or halve is not taken."""
         known = self._splits()
         for g in groups:
-            split = known.get(f"{g.lo}\t{g.hi}")
+            split = known.get(_articles_of(g))
             if isinstance(split, int) and g.split <= 2 * split and split <= 2 * g.split:
                 g.split = split
 
     def keep_splits(self, groups: list, checked: list) -> None:
         """Remember the split of every group of this run: that of the groups just `checked`, and for those
         taken from the cache the split their partitions were made with."""
-        known = self._splits()
-        now = {f"{g.lo}\t{g.hi}": g.split for g in checked}
-        splits = {k: now.get(k, known.get(k)) for k in (f"{g.lo}\t{g.hi}" for g in groups) if now.get(k, known.get(k))}
+        splits = {**self._splits(), **{_articles_of(g): g.split for g in checked}}
+        splits = {k: splits[k] for k in map(_articles_of, groups) if k in splits}  # this run's groups only
         tmp = None
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -210,14 +214,10 @@ class PieceCache:
     def load_partition(self, key: str):
         """(findings, their articles, links, pairs, digests, wikidata projection) of a partition checked
         before, or None."""
-        got = self._read(key, lambda entry: None)
+        got = self._read(key, lambda entry: pq.read_table(entry / "wikidata.parquet"))
         if got is None:
             return None
-        meta, found, pairs, digests, entry = got
-        try:
-            wikidata = pq.read_table(entry / "wikidata.parquet")
-        except (OSError, pa.ArrowException):
-            return None
+        meta, found, pairs, digests, wikidata = got
         return found, meta["keys"], [tuple(e) for e in meta["edges"]], pairs, digests, wikidata
 
     def store_partition(self, key: str, found, keys, edges, pairs: pa.Table, digests: pa.Table, wikidata: pa.Table) -> None:
@@ -228,7 +228,7 @@ class PieceCache:
         return self.folder / key[:2] / key
 
     def _read(self, key: str, also):
-        """(result.json, its findings, pairs, digests, the entry's folder) of an entry, after `also(entry)`; None if it
+        """(result.json, its findings, pairs, digests, what `also(entry folder)` returns) of an entry; None if it
         is missing or cannot be read."""
         entry = self._entry(key)
         try:
@@ -239,10 +239,10 @@ class PieceCache:
             digests = pa.ipc.open_file(entry / "digests.arrow").read_all()
             pq.read_metadata(entry / "wikidata.parquet")
             found = [Finding(**f) for f in meta["findings"]]
-            also(entry)
+            extra = also(entry)
         except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
             return None
-        return meta, found, pairs, digests, entry
+        return meta, found, pairs, digests, extra
 
     def _write(self, key: str, found, keys, edges, pairs: pa.Table, digests: pa.Table, write_wikidata, partitions=()) -> None:
         entry = self._entry(key)
